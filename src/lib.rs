@@ -1,0 +1,87 @@
+//! Mixup data augmentation (Zhang et al., ["mixup: Beyond Empirical Risk
+//! Minimization"](https://arxiv.org/abs/1710.09412), ICLR 2018) for `no_std`: no allocation, no
+//! global state, the same bytes on every target.
+//!
+//! Mixup draws λ ~ Beta(α, α), pairs every sample `i` of a batch with a partner `j`, and trains
+//! on `x̃ = λ·x_i + (1 − λ)·x_j` with labels `ỹ = λ·y_i + (1 − λ)·y_j`.
+//!
+//! # Guide
+//!
+//! The one-call API is [`Mixup`]: configure it once, then give it a generator, the batch, the
+//! class labels and two output buffers per batch.
+//!
+//! ```
+//! use mixup::Mixup;
+//! use rand_core::SeedableRng;
+//!
+//! let mixup = Mixup::new(0.2)?; // λ ~ Beta(0.2, 0.2), shuffled partners
+//! let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(0);
+//!
+//! // 8 images of 3×4×4 u8 values, 10 classes.
+//! let (batch_size, sample_len, classes) = (8, 3 * 4 * 4, 10);
+//! let mut images: Vec<u8> = (0..batch_size * sample_len).map(|k| (k % 251) as u8).collect();
+//! let labels: Vec<u32> = (0..batch_size as u32).collect();
+//! let mut soft = vec![0.0f32; batch_size * classes];
+//! let mut partners = vec![0usize; batch_size];
+//!
+//! let outcome = mixup.apply(&mut rng, &mut images, sample_len, &labels, classes, &mut soft, &mut partners)?;
+//! assert!((0.0..=1.0).contains(&outcome.lambda));
+//! # Ok::<(), mixup::Error>(())
+//! ```
+//!
+//! The pieces are public too, for pipelines that need only some of them:
+//!
+//! | step | items |
+//! |---|---|
+//! | draw λ | [`Beta`] |
+//! | pair the batch | [`Pairing`], [`check_permutation`] |
+//! | mix two slices | [`blend`], [`blend_inplace`], [`applied_lambda`] |
+//! | mix a batch | [`mix_batch`] (out of place), [`mix_batch_inplace`] (no copy of the batch) |
+//! | mix labels | [`mix_one_hot`] (class indices, optional smoothing), [`mix_soft`] (soft or multi-hot rows) |
+//!
+//! # Choosing α and a pairing
+//!
+//! Small α (0.1–0.4) gives λ near 0 or 1 most of the time: mild mixing, the usual choice for
+//! ImageNet-scale training. α = 1 gives a uniform λ; large α concentrates λ near 0.5. See
+//! [`Pairing`] for the pairings and their trade-offs.
+//!
+//! # Integer data
+//!
+//! `u8` and `u16` data are mixed in fixed point with round-to-nearest. The λ applied is then the
+//! quantized one (a multiple of 1/256 for `u8`); [`Mixup::apply`] returns it and uses it for the
+//! labels, so labels always describe the data exactly.
+//!
+//! # Guarantees
+//!
+//! * Every function checks all of its inputs first: bad input returns an [`Error`] that names the
+//!   problem, and nothing is written. No public function panics.
+//! * λ is in `[0, 1]` and never NaN for every α in `[5e-324, f64::MAX]`.
+//! * Same seed, same bytes: transcendental math comes from `libm`, float kernels use no fused
+//!   multiply-add, integer kernels are exact.
+//!
+//! # Features
+//!
+//! * `std` (default): `std`-only conveniences; the core never allocates either way. Build with
+//!   `default-features = false` for microcontrollers.
+#![no_std]
+#![deny(missing_docs, unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+#[cfg(any(test, feature = "std"))]
+extern crate std;
+
+mod batch;
+mod error;
+mod kernels;
+mod labels;
+mod mixup;
+mod pairing;
+mod sampling;
+
+pub use batch::{mix_batch, mix_batch_inplace};
+pub use error::Error;
+pub use kernels::{Element, applied_lambda, blend, blend_inplace};
+pub use labels::{ClassLabel, mix_one_hot, mix_soft};
+pub use mixup::{Mixup, Outcome};
+pub use pairing::{Pairing, check_permutation};
+pub use sampling::Beta;
