@@ -1,0 +1,602 @@
+//! The main demo: mix a batch of generated images and look at the result.
+//!
+//! ```text
+//! cargo run --release --example demo
+//! cargo run --release --example demo -- --alpha 0.2 --pairing derangement --seed 7 --out mix.png
+//! ```
+//!
+//! It builds 16 synthetic labelled images (64×64 RGB `u8`, one of 8 shape classes each), mixes
+//! them in place with `Mixup::new(α)` and its default settings (shuffled partners, every batch
+//! mixed, no label smoothing) and a fixed seed, writes a contact sheet (`mixup_demo.png`: each
+//! sample, its partner and the mixed image, with λ and the mixed label), prints λ, the partners,
+//! a few soft-label rows, and measures the throughput of `Mixup::apply` on that batch.
+//!
+//! The text in the picture is drawn with a small hand-made 5×7 bitmap font, so the demo needs no
+//! font or drawing crate; the PNG is written with the `png` crate (a dev-dependency only).
+
+use mixup::{Mixup, Pairing};
+use rand_core::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use std::io::BufWriter;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+/// The demo's default α: 1.0 makes λ uniform on [0, 1] (the paper's CIFAR-10 setting), so the
+/// picture shows clearly visible blends. ImageNet-style training uses 0.2 to 0.4, where most λ
+/// are close to 0 or 1; try `--alpha 0.2`.
+const DEFAULT_ALPHA: f64 = 1.0;
+const DEFAULT_SEED: u64 = 42;
+const DEFAULT_OUT: &str = "mixup_demo.png";
+
+/// The generated images never depend on `--seed`, so that changing the seed changes only the
+/// mixing.
+const DATA_SEED: u64 = 0x5EED_DA7A;
+
+const BATCH: usize = 16;
+const SIDE: usize = 64;
+const CHANNELS: usize = 3;
+const SAMPLE_LEN: usize = SIDE * SIDE * CHANNELS;
+
+const CLASSES: [&str; 8] = [
+    "DISC", "SQUARE", "TRIANGLE", "RING", "CROSS", "STRIPES", "DIAMOND", "DOTS",
+];
+/// One strong colour per class, so that a label is also visible as a colour.
+const CLASS_COLOURS: [[u8; 3]; 8] = [
+    [214, 48, 49],
+    [235, 130, 20],
+    [196, 160, 0],
+    [46, 150, 64],
+    [18, 140, 160],
+    [40, 88, 214],
+    [136, 62, 200],
+    [210, 48, 146],
+];
+
+const USAGE: &str = "\
+Mix a batch of 16 generated 64x64 RGB images with mixup and write a contact sheet.
+
+Usage: cargo run --release --example demo -- [OPTIONS]
+
+Options:
+  --alpha A        lambda ~ Beta(A, A), A a finite number above 0   [default: 1.0]
+  --pairing P      roll | flip | shuffle | derangement              [default: shuffle]
+  --seed N         seed of the Xoshiro256PlusPlus generator (u64)   [default: 42]
+  --out PATH       where to write the PNG contact sheet             [default: mixup_demo.png]
+  -h, --help       print this help
+
+Without options it uses Mixup::new(1.0) with its defaults (shuffled partners, every batch
+mixed, no label smoothing) and seed 42.";
+
+struct Options {
+    alpha: f64,
+    pairing: Pairing,
+    pairing_name: &'static str,
+    seed: u64,
+    out: String,
+}
+
+enum Parsed {
+    Run(Options),
+    Help,
+}
+
+/// Parses `--flag value` and `--flag=value`. Every error names the flag and the bad value.
+fn parse_args(args: impl Iterator<Item = String>) -> Result<Parsed, String> {
+    let mut opts = Options {
+        alpha: DEFAULT_ALPHA,
+        pairing: Pairing::Shuffle,
+        pairing_name: "shuffle",
+        seed: DEFAULT_SEED,
+        out: DEFAULT_OUT.to_string(),
+    };
+    let mut args = args.peekable();
+    while let Some(arg) = args.next() {
+        if arg == "-h" || arg == "--help" {
+            return Ok(Parsed::Help);
+        }
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        if !matches!(flag.as_str(), "--alpha" | "--pairing" | "--seed" | "--out") {
+            return Err(format!("unknown argument `{arg}`"));
+        }
+        let value = match inline {
+            Some(v) => v,
+            None => args
+                .next()
+                .ok_or_else(|| format!("`{flag}` needs a value"))?,
+        };
+        match flag.as_str() {
+            "--alpha" => {
+                let a: f64 = value
+                    .parse()
+                    .map_err(|_| format!("`--alpha {value}`: not a number"))?;
+                // Mixup::new checks the range; this gives the error message early and with the flag.
+                Mixup::new(a).map_err(|e| format!("`--alpha {value}`: {e}"))?;
+                opts.alpha = a;
+            }
+            "--pairing" => {
+                (opts.pairing, opts.pairing_name) = match value.as_str() {
+                    "roll" => (Pairing::Roll(1), "roll"),
+                    "flip" => (Pairing::Flip, "flip"),
+                    "shuffle" => (Pairing::Shuffle, "shuffle"),
+                    "derangement" => (Pairing::Derangement, "derangement"),
+                    _ => {
+                        return Err(format!(
+                            "`--pairing {value}`: expected roll, flip, shuffle or derangement"
+                        ));
+                    }
+                }
+            }
+            "--seed" => {
+                opts.seed = value
+                    .parse()
+                    .map_err(|_| format!("`--seed {value}`: not an unsigned 64-bit integer"))?;
+            }
+            "--out" => {
+                if value.is_empty() {
+                    return Err("`--out` needs a non-empty path".to_string());
+                }
+                opts.out = value;
+            }
+            _ => unreachable!("flag names are checked above"),
+        }
+    }
+    Ok(Parsed::Run(opts))
+}
+
+fn main() -> ExitCode {
+    let opts = match parse_args(std::env::args().skip(1)) {
+        Ok(Parsed::Run(opts)) => opts,
+        Ok(Parsed::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(msg) => {
+            eprintln!("error: {msg}\nRun with --help for the options.");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&opts) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(opts: &Options) -> Result<(), String> {
+    let (originals, labels) = make_batch();
+    let mixup = Mixup::new(opts.alpha)
+        .map_err(|e| e.to_string())?
+        .with_pairing(opts.pairing);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(opts.seed);
+
+    let mut mixed = originals.clone();
+    let mut soft = vec![0.0f32; BATCH * CLASSES.len()];
+    let mut partners = vec![0usize; BATCH];
+    let outcome = mixup
+        .apply(
+            &mut rng,
+            &mut mixed,
+            SAMPLE_LEN,
+            &labels,
+            CLASSES.len(),
+            &mut soft,
+            &mut partners,
+        )
+        .map_err(|e| e.to_string())?;
+    let lam = outcome.lambda;
+
+    println!(
+        "mixup demo: {BATCH} images of {SIDE}x{SIDE}x{CHANNELS} u8, {} classes; Mixup::new({:?}) with pairing {}, seed {}",
+        CLASSES.len(),
+        opts.alpha,
+        opts.pairing_name,
+        opts.seed
+    );
+    println!(
+        "lambda = {lam:.6} (one per batch; for u8 data the applied weight is a multiple of 1/256: {}/256)",
+        (lam * 256.0).round()
+    );
+    println!("partners = {partners:?}");
+    let selfs = partners
+        .iter()
+        .enumerate()
+        .filter(|&(i, &p)| i == p)
+        .count();
+    if selfs > 0 {
+        println!(
+            "  ({selfs} sample(s) paired with themselves stay unchanged; --pairing derangement avoids that)"
+        );
+    }
+    println!(
+        "soft labels, first 4 rows (columns: {}):",
+        CLASSES.join(" ")
+    );
+    for (i, row) in soft.chunks(CLASSES.len()).take(4).enumerate() {
+        let cells: Vec<String> = row.iter().map(|v| format!("{v:.4}")).collect();
+        println!(
+            "  #{i:<2} {} + #{:<2} {} -> [{}]",
+            CLASSES[labels[i] as usize],
+            partners[i],
+            CLASSES[labels[partners[i]] as usize],
+            cells.join(", ")
+        );
+    }
+
+    let sheet = contact_sheet(opts, &originals, &mixed, &labels, &partners, lam);
+    write_png(&opts.out, &sheet).map_err(|e| format!("cannot write `{}`: {e}", opts.out))?;
+    println!(
+        "wrote {} ({}x{} contact sheet: sample + partner = mixed)",
+        opts.out, sheet.width, sheet.height
+    );
+
+    throughput(&mixup, &originals, &labels)
+}
+
+/// Mixes the batch again and again for about 0.3 s, as `u8` and as `f32`, and prints the rates.
+fn throughput(mixup: &Mixup, originals: &[u8], labels: &[u32]) -> Result<(), String> {
+    fn measure<T: mixup::Element>(
+        mixup: &Mixup,
+        batch: &mut [T],
+        labels: &[u32],
+    ) -> Result<(u64, Duration), String> {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        let mut soft = vec![0.0f32; BATCH * CLASSES.len()];
+        let mut partners = vec![0usize; BATCH];
+        let start = Instant::now();
+        let mut iters = 0u64;
+        while start.elapsed() < Duration::from_millis(300) {
+            mixup
+                .apply(
+                    &mut rng,
+                    batch,
+                    SAMPLE_LEN,
+                    labels,
+                    CLASSES.len(),
+                    &mut soft,
+                    &mut partners,
+                )
+                .map_err(|e| e.to_string())?;
+            iters += 1;
+        }
+        Ok((iters, start.elapsed()))
+    }
+    let report = |name: &str, elem: usize, (iters, time): (u64, Duration)| {
+        let secs = time.as_secs_f64();
+        let bytes = (iters as usize * BATCH * SAMPLE_LEN * elem) as f64;
+        println!(
+            "  {name}: {:>8.0} MB/s, {:>9.0} images/s ({iters} batches of {} KiB in {secs:.2} s)",
+            bytes / secs / 1e6,
+            (iters as usize * BATCH) as f64 / secs,
+            BATCH * SAMPLE_LEN * elem / 1024
+        );
+    };
+    println!(
+        "throughput of Mixup::apply in place (lambda, partners, data and labels), one thread, cache-resident batch:"
+    );
+    let mut bytes = originals.to_vec();
+    report("u8 ", 1, measure(mixup, &mut bytes, labels)?);
+    let mut floats: Vec<f32> = originals.iter().map(|&v| v as f32 / 255.0).collect();
+    report("f32", 4, measure(mixup, &mut floats, labels)?);
+    println!("  (a quick estimate; the criterion benches in benches/ are the measurement)");
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Synthetic data
+
+/// 16 images, two of each class in a shuffled order, each with its own position, size, colour
+/// jitter and background.
+fn make_batch() -> (Vec<u8>, Vec<u32>) {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(DATA_SEED);
+    let mut labels: Vec<u32> = (0..BATCH as u32)
+        .map(|i| i % CLASSES.len() as u32)
+        .collect();
+    for i in (1..labels.len()).rev() {
+        let j = (rng.next_u32() as usize) % (i + 1);
+        labels.swap(i, j);
+    }
+    let mut data = vec![0u8; BATCH * SAMPLE_LEN];
+    for (img, &class) in data.chunks_exact_mut(SAMPLE_LEN).zip(&labels) {
+        draw_sample(img, class as usize, &mut rng);
+    }
+    (data, labels)
+}
+
+fn unit(rng: &mut impl Rng) -> f64 {
+    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Whether the point (u, v), in units of the shape's radius around its centre, is inside the
+/// shape of `class`.
+fn inside(class: usize, u: f64, v: f64, phase: f64) -> bool {
+    let r2 = u * u + v * v;
+    match class {
+        0 => r2 <= 1.0,
+        1 => u.abs() <= 0.8 && v.abs() <= 0.8,
+        2 => (-0.95..=0.75).contains(&v) && u.abs() <= (v + 0.95) * 0.62,
+        3 => (0.36..=1.0).contains(&r2),
+        4 => (u.abs() <= 0.3 && v.abs() <= 1.0) || (v.abs() <= 0.3 && u.abs() <= 1.0),
+        // Diagonal stripes over the whole image (u, v are not bounded here).
+        5 => ((u + v) * 1.6 + phase).rem_euclid(2.0) < 1.0,
+        6 => u.abs() + v.abs() <= 1.05,
+        _ => {
+            let g = |t: f64| (t / 0.75).round() * 0.75;
+            let (du, dv) = (u - g(u), v - g(v));
+            u.abs() <= 1.1 && v.abs() <= 1.1 && du * du + dv * dv <= 0.09
+        }
+    }
+}
+
+fn draw_sample(img: &mut [u8], class: usize, rng: &mut impl Rng) {
+    let cx = 22.0 + 20.0 * unit(rng);
+    let cy = 22.0 + 20.0 * unit(rng);
+    let radius = 15.0 + 8.0 * unit(rng);
+    let phase = 2.0 * unit(rng);
+    let jitter = |c: u8, rng: &mut Xoshiro256PlusPlus| {
+        (c as f64 + 30.0 * (unit(rng) - 0.5)).clamp(0.0, 255.0)
+    };
+    let mut jrng = Xoshiro256PlusPlus::seed_from_u64(rng.next_u64());
+    let fg = CLASS_COLOURS[class].map(|c| jitter(c, &mut jrng));
+    // A pale two-colour gradient background.
+    let bg0: [f64; 3] = core::array::from_fn(|_| 200.0 + 50.0 * unit(rng));
+    let bg1: [f64; 3] = core::array::from_fn(|_| 160.0 + 60.0 * unit(rng));
+    const SS: usize = 4; // 4×4 supersampling for smooth edges
+    for y in 0..SIDE {
+        for x in 0..SIDE {
+            let mut hits = 0;
+            for sy in 0..SS {
+                for sx in 0..SS {
+                    let px = x as f64 + (sx as f64 + 0.5) / SS as f64;
+                    let py = y as f64 + (sy as f64 + 0.5) / SS as f64;
+                    hits += inside(class, (px - cx) / radius, (py - cy) / radius, phase) as u32;
+                }
+            }
+            let cover = hits as f64 / (SS * SS) as f64;
+            let t = (x + y) as f64 / (2 * SIDE - 2) as f64;
+            // A soft shadow to the lower right gives the shapes some depth.
+            let shade = 1.0 - 0.12 * ((x as f64 - cx) + (y as f64 - cy)).max(0.0) / SIDE as f64;
+            let px = &mut img[(y * SIDE + x) * CHANNELS..][..CHANNELS];
+            for c in 0..CHANNELS {
+                let bg = bg0[c] * (1.0 - t) + bg1[c] * t;
+                px[c] = (bg * (1.0 - cover) + fg[c] * shade * cover).round() as u8;
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contact sheet
+
+struct Canvas {
+    width: usize,
+    height: usize,
+    rgb: Vec<u8>,
+}
+
+const PAPER: [u8; 3] = [246, 246, 248];
+const INK: [u8; 3] = [32, 32, 40];
+const MUTED: [u8; 3] = [110, 110, 124];
+const ACCENT: [u8; 3] = [190, 30, 60];
+
+impl Canvas {
+    fn new(width: usize, height: usize) -> Canvas {
+        let rgb = PAPER
+            .iter()
+            .copied()
+            .cycle()
+            .take(width * height * 3)
+            .collect();
+        Canvas { width, height, rgb }
+    }
+
+    fn fill(&mut self, x: usize, y: usize, w: usize, h: usize, colour: [u8; 3]) {
+        for yy in y..(y + h).min(self.height) {
+            for xx in x..(x + w).min(self.width) {
+                self.rgb[(yy * self.width + xx) * 3..][..3].copy_from_slice(&colour);
+            }
+        }
+    }
+
+    /// Draws a 64×64 image scaled up `scale` times (nearest neighbour: the pixels stay visible).
+    fn image(&mut self, x: usize, y: usize, img: &[u8], scale: usize) {
+        for yy in 0..SIDE * scale {
+            for xx in 0..SIDE * scale {
+                let src = ((yy / scale) * SIDE + xx / scale) * CHANNELS;
+                let dst = ((y + yy) * self.width + x + xx) * 3;
+                self.rgb[dst..dst + 3].copy_from_slice(&img[src..src + 3]);
+            }
+        }
+    }
+
+    /// Draws `text` with the bitmap font; returns the x after the last glyph.
+    fn text(&mut self, x: usize, y: usize, text: &str, scale: usize, colour: [u8; 3]) -> usize {
+        let mut cx = x;
+        for ch in text.chars() {
+            let rows = glyph(ch);
+            for (r, bits) in rows.iter().enumerate() {
+                for c in 0..5 {
+                    if bits & (0b10000 >> c) != 0 {
+                        self.fill(cx + c * scale, y + r * scale, scale, scale, colour);
+                    }
+                }
+            }
+            cx += 6 * scale;
+        }
+        cx
+    }
+}
+
+fn text_width(text: &str, scale: usize) -> usize {
+    text.chars().count() * 6 * scale - scale
+}
+
+const SCALE: usize = 2; // images drawn at 128×128
+const TILE: usize = SIDE * SCALE;
+const MARGIN: usize = 24;
+const OP_GAP: usize = 36; // room for the "+" and "=" between tiles
+const LABEL_W: usize = 190; // the text column right of the mixed image
+const BLOCK_W: usize = 3 * TILE + 2 * OP_GAP + 20 + LABEL_W;
+const COLUMN_GAP: usize = 40;
+const ROW_H: usize = TILE + 40;
+const HEADER_H: usize = 92;
+
+fn contact_sheet(
+    opts: &Options,
+    originals: &[u8],
+    mixed: &[u8],
+    labels: &[u32],
+    partners: &[usize],
+    lam: f64,
+) -> Canvas {
+    let rows_per_column = BATCH.div_ceil(2);
+    let width = 2 * MARGIN + 2 * BLOCK_W + COLUMN_GAP;
+    let height = HEADER_H + rows_per_column * ROW_H + MARGIN / 2;
+    let mut cv = Canvas::new(width, height);
+
+    let title = format!(
+        "MIXUP  α={:?}  PAIRING={}  SEED={}  λ={lam:.4}",
+        opts.alpha,
+        opts.pairing_name.to_uppercase(),
+        opts.seed
+    );
+    cv.text(MARGIN, 18, &title, 3, INK);
+    let sub = "EACH ROW: SAMPLE + PARTNER = λ·SAMPLE + (1-λ)·PARTNER;  LABEL = THE SAME MIX OF THE ONE-HOT LABELS";
+    cv.text(MARGIN, 56, sub, 2, MUTED);
+    cv.fill(
+        MARGIN,
+        HEADER_H - 12,
+        width - 2 * MARGIN,
+        2,
+        [210, 210, 218],
+    );
+
+    let sample = |b: &[u8], i: usize| b[i * SAMPLE_LEN..][..SAMPLE_LEN].to_vec();
+    for i in 0..BATCH {
+        let (col, row) = (i / rows_per_column, i % rows_per_column);
+        let x0 = MARGIN + col * (BLOCK_W + COLUMN_GAP);
+        let y0 = HEADER_H + row * ROW_H;
+        let ty = y0 + 24; // tiles start below their captions
+        let j = partners[i];
+        let (ci, cj) = (labels[i] as usize, labels[j] as usize);
+
+        let xs = [x0, x0 + TILE + OP_GAP, x0 + 2 * (TILE + OP_GAP)];
+        cv.text(xs[0], y0 + 4, &format!("#{i} {}", CLASSES[ci]), 2, INK);
+        cv.text(xs[1], y0 + 4, &format!("#{j} {}", CLASSES[cj]), 2, INK);
+        cv.text(xs[2], y0 + 4, "MIXED", 2, INK);
+        cv.image(xs[0], ty, &sample(originals, i), SCALE);
+        cv.image(xs[1], ty, &sample(originals, j), SCALE);
+        cv.image(xs[2], ty, &sample(mixed, i), SCALE);
+        // The operators, centred in the gaps.
+        let op_y = ty + TILE / 2 - 10;
+        cv.text(xs[0] + TILE + (OP_GAP - 14) / 2, op_y, "+", 3, MUTED);
+        cv.text(xs[1] + TILE + (OP_GAP - 14) / 2, op_y, "=", 3, MUTED);
+
+        // The label column: λ, the mixed label, and a bar with the two label weights.
+        let lx = xs[2] + TILE + 20;
+        if i == j {
+            cv.text(lx, ty + 4, "SELF-PAIR", 2, ACCENT);
+            cv.text(lx, ty + 26, "UNCHANGED", 2, MUTED);
+            cv.text(lx, ty + 58, &format!("1.00 {}", CLASSES[ci]), 2, INK);
+        } else {
+            cv.text(lx, ty + 4, &format!("λ={lam:.4}"), 3, ACCENT);
+            let (wi, wj) = if ci == cj {
+                (1.0, 0.0)
+            } else {
+                (lam, 1.0 - lam)
+            };
+            cv.text(lx, ty + 40, &format!("{wi:.2} {}", CLASSES[ci]), 2, INK);
+            if ci != cj {
+                cv.text(lx, ty + 62, &format!("{wj:.2} {}", CLASSES[cj]), 2, INK);
+            } else {
+                cv.text(lx, ty + 62, "(SAME CLASS)", 2, MUTED);
+            }
+            let bar_w = LABEL_W - 10;
+            let split = ((wi * bar_w as f64).round() as usize).min(bar_w);
+            let by = ty + 92;
+            cv.fill(lx, by, split, 14, CLASS_COLOURS[ci]);
+            cv.fill(lx + split, by, bar_w - split, 14, CLASS_COLOURS[cj]);
+        }
+    }
+    debug_assert!(text_width("MIXED", 2) < TILE);
+    cv
+}
+
+fn write_png(path: &str, canvas: &Canvas) -> Result<(), Box<dyn std::error::Error>> {
+    let file = std::fs::File::create(path)?;
+    let mut enc = png::Encoder::new(
+        BufWriter::new(file),
+        canvas.width as u32,
+        canvas.height as u32,
+    );
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(png::Compression::High);
+    let mut writer = enc.write_header()?;
+    writer.write_image_data(&canvas.rgb)?;
+    writer.finish()?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// A 5×7 bitmap font: each glyph is 7 rows of 5 bits, the leftmost pixel in bit 4.
+
+fn glyph(ch: char) -> [u8; 7] {
+    match ch.to_ascii_uppercase() {
+        'A' => [0x0E, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11],
+        'B' => [0x1E, 0x11, 0x11, 0x1E, 0x11, 0x11, 0x1E],
+        'C' => [0x0E, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0E],
+        'D' => [0x1C, 0x12, 0x11, 0x11, 0x11, 0x12, 0x1C],
+        'E' => [0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x1F],
+        'F' => [0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x10],
+        'G' => [0x0E, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0F],
+        'H' => [0x11, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11],
+        'I' => [0x0E, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0E],
+        'J' => [0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0C],
+        'K' => [0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11],
+        'L' => [0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1F],
+        'M' => [0x11, 0x1B, 0x15, 0x15, 0x11, 0x11, 0x11],
+        'N' => [0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11],
+        'O' => [0x0E, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E],
+        'P' => [0x1E, 0x11, 0x11, 0x1E, 0x10, 0x10, 0x10],
+        'Q' => [0x0E, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0D],
+        'R' => [0x1E, 0x11, 0x11, 0x1E, 0x14, 0x12, 0x11],
+        'S' => [0x0F, 0x10, 0x10, 0x0E, 0x01, 0x01, 0x1E],
+        'T' => [0x1F, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04],
+        'U' => [0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E],
+        'V' => [0x11, 0x11, 0x11, 0x11, 0x11, 0x0A, 0x04],
+        'W' => [0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0A],
+        'X' => [0x11, 0x11, 0x0A, 0x04, 0x0A, 0x11, 0x11],
+        'Y' => [0x11, 0x11, 0x11, 0x0A, 0x04, 0x04, 0x04],
+        'Z' => [0x1F, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1F],
+        '0' => [0x0E, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0E],
+        '1' => [0x04, 0x0C, 0x04, 0x04, 0x04, 0x04, 0x0E],
+        '2' => [0x0E, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1F],
+        '3' => [0x1F, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0E],
+        '4' => [0x02, 0x06, 0x0A, 0x12, 0x1F, 0x02, 0x02],
+        '5' => [0x1F, 0x10, 0x1E, 0x01, 0x01, 0x11, 0x0E],
+        '6' => [0x06, 0x08, 0x10, 0x1E, 0x11, 0x11, 0x0E],
+        '7' => [0x1F, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08],
+        '8' => [0x0E, 0x11, 0x11, 0x0E, 0x11, 0x11, 0x0E],
+        '9' => [0x0E, 0x11, 0x11, 0x0F, 0x01, 0x02, 0x0C],
+        '.' => [0x00, 0x00, 0x00, 0x00, 0x00, 0x0C, 0x0C],
+        ',' => [0x00, 0x00, 0x00, 0x00, 0x0C, 0x04, 0x08],
+        ';' => [0x00, 0x0C, 0x0C, 0x00, 0x0C, 0x04, 0x08],
+        ':' => [0x00, 0x0C, 0x0C, 0x00, 0x0C, 0x0C, 0x00],
+        '=' => [0x00, 0x00, 0x1F, 0x00, 0x1F, 0x00, 0x00],
+        '+' => [0x00, 0x04, 0x04, 0x1F, 0x04, 0x04, 0x00],
+        '-' => [0x00, 0x00, 0x00, 0x1F, 0x00, 0x00, 0x00],
+        '#' => [0x0A, 0x0A, 0x1F, 0x0A, 0x1F, 0x0A, 0x0A],
+        '(' => [0x02, 0x04, 0x08, 0x08, 0x08, 0x04, 0x02],
+        ')' => [0x08, 0x04, 0x02, 0x02, 0x02, 0x04, 0x08],
+        '/' => [0x00, 0x01, 0x02, 0x04, 0x08, 0x10, 0x00],
+        '·' => [0x00, 0x00, 0x00, 0x0C, 0x0C, 0x00, 0x00],
+        'λ' | 'Λ' => [0x18, 0x04, 0x04, 0x0A, 0x0A, 0x11, 0x11],
+        'α' | 'Α' => [0x00, 0x00, 0x0D, 0x12, 0x12, 0x12, 0x0D],
+        _ => [0; 7], // space and anything the font does not have
+    }
+}
