@@ -85,3 +85,8 @@ pub use labels::{ClassLabel, mix_one_hot, mix_soft};
 pub use mixup::{Mixup, Outcome};
 pub use pairing::{Pairing, check_permutation};
 pub use sampling::Beta;
+
+/// The README's code blocks, compiled and run as doc tests so that the quick start stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The README's main command and the other examples, the package as it would be published, and the
+# MSRV as far as it can be checked here. Run by .ci/run from the repository root.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export CARGO_TERM_COLOR=never
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+echo "--- demo: the README's main command, exactly as a user types it"
+cargo run --release --example demo
+test -s mixup_demo.png
+
+# The committed picture should be what the default demo writes today. A difference is not an
+# error (a change to the sampler or the draw order legitimately changes it), but the README would
+# then show a stale picture, so say how to refresh it.
+if ! cmp -s mixup_demo.png docs/demo.png; then
+  echo "WARNING: docs/demo.png differs from the default demo output;" \
+       "refresh it with: cargo run --release --example demo -- --out docs/demo.png"
+fi
+size=$(wc -c < docs/demo.png)
+if [ "$size" -ge 204800 ]; then
+  echo "docs/demo.png is $size bytes; keep it under 200 KB"; exit 1
+fi
+
+echo "--- demo: flags, and bad flags exit with status 2"
+cargo run --release --example demo -- --alpha 0.2 --pairing derangement --seed 7 --out "$out/b.png"
+cargo run --release --example demo -- --help > /dev/null
+for bad in "--alpha 0" "--alpha nan" "--pairing sideways" "--seed -1" "--frobnicate"; do
+  status=0
+  # shellcheck disable=SC2086 # the flags are meant to split
+  cargo run --release --quiet --example demo -- $bad --out "$out/never.png" 2> "$out/err" || status=$?
+  if [ "$status" -ne 2 ] || [ -e "$out/never.png" ]; then
+    echo "demo $bad: expected exit status 2 and no file, got $status"; cat "$out/err"; exit 1
+  fi
+done
+
+echo "--- mix_files: PNG in, JPEG out; JPEG in, PNG out"
+cargo run --release --example mix_files -- mixup_demo.png "$out/b.png" "$out/m.jpg" --lambda 0.3
+cargo run --release --example mix_files -- "$out/m.jpg" mixup_demo.png "$out/m.png" --alpha 0.4 --seed 3
+cargo run --release --example mix_files -- docs/demo.png "$out/m.jpg" "$out/m2.png" --lambda 0.5
+test -s "$out/m.jpg" && test -s "$out/m.png" && test -s "$out/m2.png"
+
+echo "--- loader (checks its own reproducibility and stream distinctness) and no_std (no allocation)"
+cargo run --release --example loader -- --epochs 2 --workers 3
+cargo run --release --example no_std
+
+echo "--- package: the files that would be published, and a build of the packaged crate"
+cargo package --allow-dirty --list > "$out/files"
+for f in Cargo.toml README.md LICENSE-MIT LICENSE-APACHE CHANGELOG.md src/lib.rs; do
+  grep -qx "$f" "$out/files" || { echo "package is missing $f"; exit 1; }
+done
+if grep -q '^\.ci/' "$out/files"; then echo "package includes .ci/"; exit 1; fi
+cargo package --allow-dirty --no-verify --quiet
+# Verification builds the packaged sources on their own; it needs crates.io (reachable here).
+cargo package --allow-dirty --quiet
+
+if grep -q 'LEAD:' README.md; then
+  echo "NOTE: README.md still has $(grep -c 'LEAD:' README.md) 'LEAD:' placeholders to fill before publishing"
+fi
+
+echo "--- MSRV: standard-library APIs against rust-version"
+# Only the stable and nightly toolchains exist here and no other can be downloaded, so a build
+# with the 1.89 toolchain itself is NOT run. clippy's incompatible_msrv lint reads rust-version
+# from Cargo.toml and rejects std APIs stabilized after it; language features are not checked.
+msrv=$(sed -n 's/^rust-version *= *"\(.*\)"/\1/p' Cargo.toml)
+echo "declared MSRV: $msrv (checked with clippy::incompatible_msrv, not with a $msrv toolchain)"
+cargo clippy --all-targets --all-features -- -D clippy::incompatible_msrv
+cargo clippy --no-default-features --lib -- -D clippy::incompatible_msrv
