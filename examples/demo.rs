@@ -21,6 +21,14 @@ use std::io::BufWriter;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+/// `println!` that ignores a closed stdout (e.g. `| head`) instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// The demo's default α: 1.0 makes λ uniform on [0, 1] (the paper's CIFAR-10 setting), so the
 /// picture shows clearly visible blends. ImageNet-style training uses 0.2 to 0.4, where most λ
 /// are close to 0 or 1; try `--alpha 0.2`.
@@ -150,7 +158,7 @@ fn main() -> ExitCode {
     let opts = match parse_args(std::env::args().skip(1)) {
         Ok(Parsed::Run(opts)) => opts,
         Ok(Parsed::Help) => {
-            println!("{USAGE}");
+            say!("{USAGE}");
             return ExitCode::SUCCESS;
         }
         Err(msg) => {
@@ -190,35 +198,35 @@ fn run(opts: &Options) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let lam = outcome.lambda;
 
-    println!(
+    say!(
         "mixup demo: {BATCH} images of {SIDE}x{SIDE}x{CHANNELS} u8, {} classes; Mixup::new({:?}) with pairing {}, seed {}",
         CLASSES.len(),
         opts.alpha,
         opts.pairing_name,
         opts.seed
     );
-    println!(
+    say!(
         "lambda = {lam:.6} (one per batch; for u8 data the applied weight is a multiple of 1/256: {}/256)",
         (lam * 256.0).round()
     );
-    println!("partners = {partners:?}");
+    say!("partners = {partners:?}");
     let selfs = partners
         .iter()
         .enumerate()
         .filter(|&(i, &p)| i == p)
         .count();
     if selfs > 0 {
-        println!(
+        say!(
             "  ({selfs} sample(s) paired with themselves stay unchanged; --pairing derangement avoids that)"
         );
     }
-    println!(
+    say!(
         "soft labels, first 4 rows (columns: {}):",
         CLASSES.join(" ")
     );
     for (i, row) in soft.chunks(CLASSES.len()).take(4).enumerate() {
         let cells: Vec<String> = row.iter().map(|v| format!("{v:.4}")).collect();
-        println!(
+        say!(
             "  #{i:<2} {} + #{:<2} {} -> [{}]",
             CLASSES[labels[i] as usize],
             partners[i],
@@ -229,9 +237,11 @@ fn run(opts: &Options) -> Result<(), String> {
 
     let sheet = contact_sheet(opts, &originals, &mixed, &labels, &partners, lam);
     write_png(&opts.out, &sheet).map_err(|e| format!("cannot write `{}`: {e}", opts.out))?;
-    println!(
+    say!(
         "wrote {} ({}x{} contact sheet: sample + partner = mixed)",
-        opts.out, sheet.width, sheet.height
+        opts.out,
+        sheet.width,
+        sheet.height
     );
 
     throughput(&mixup, &originals, &labels)
@@ -268,21 +278,21 @@ fn throughput(mixup: &Mixup, originals: &[u8], labels: &[u32]) -> Result<(), Str
     let report = |name: &str, elem: usize, (iters, time): (u64, Duration)| {
         let secs = time.as_secs_f64();
         let bytes = (iters as usize * BATCH * SAMPLE_LEN * elem) as f64;
-        println!(
+        say!(
             "  {name}: {:>8.0} MB/s, {:>9.0} images/s ({iters} batches of {} KiB in {secs:.2} s)",
             bytes / secs / 1e6,
             (iters as usize * BATCH) as f64 / secs,
             BATCH * SAMPLE_LEN * elem / 1024
         );
     };
-    println!(
+    say!(
         "throughput of Mixup::apply in place (lambda, partners, data and labels), one thread, cache-resident batch:"
     );
     let mut bytes = originals.to_vec();
     report("u8 ", 1, measure(mixup, &mut bytes, labels)?);
     let mut floats: Vec<f32> = originals.iter().map(|&v| v as f32 / 255.0).collect();
     report("f32", 4, measure(mixup, &mut floats, labels)?);
-    println!("  (a quick estimate; the criterion benches in benches/ are the measurement)");
+    say!("  (a quick estimate; the criterion benches in benches/ are the measurement)");
     Ok(())
 }
 

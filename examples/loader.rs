@@ -31,6 +31,14 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use std::process::ExitCode;
 use std::sync::mpsc;
 
+/// `println!` that ignores a closed stdout (e.g. `| head`) instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 const DATASET: usize = 48;
 const BATCH: usize = 8;
 const SAMPLE_LEN: usize = 3 * 16 * 16;
@@ -215,7 +223,7 @@ fn main() -> ExitCode {
     let cfg = match parse_args() {
         Ok(Some(cfg)) => cfg,
         Ok(None) => {
-            println!("{USAGE}");
+            say!("{USAGE}");
             return ExitCode::SUCCESS;
         }
         Err(msg) => {
@@ -231,9 +239,11 @@ fn main() -> ExitCode {
         .map(|m| m.with_pairing(Pairing::Derangement))
         .expect("the settings above are valid");
 
-    println!(
+    say!(
         "{} epochs, {} workers, seed {}: {DATASET} samples in batches of {BATCH}; Mixup α=0.4, p=0.8, derangement, smoothing 0.1",
-        cfg.epochs, cfg.workers, cfg.seed
+        cfg.epochs,
+        cfg.workers,
+        cfg.seed
     );
     let first = match run(cfg, &mixup) {
         Ok(r) => r,
@@ -248,9 +258,13 @@ fn main() -> ExitCode {
         } else {
             "not mixed (apply probability)".to_string()
         };
-        println!(
+        say!(
             "epoch {} batch {} worker {}  samples {:?}  {what}  hash {:016x}",
-            r.epoch, r.batch, r.worker, r.samples, r.hash
+            r.epoch,
+            r.batch,
+            r.worker,
+            r.samples,
+            r.hash
         );
     }
 
@@ -263,7 +277,7 @@ fn main() -> ExitCode {
         }
     };
     let reproducible = first == second;
-    println!(
+    say!(
         "reproducible: {} (a second run gave the same λ, partners and data hashes for all {} batches)",
         if reproducible { "yes" } else { "NO" },
         first.len()
@@ -283,11 +297,11 @@ fn main() -> ExitCode {
         for (kb, b) in &heads[n + 1..] {
             if a == b {
                 distinct = false;
-                println!("streams {ka:?} and {kb:?} start with the same draws");
+                say!("streams {ka:?} and {kb:?} start with the same draws");
             }
         }
     }
-    println!(
+    say!(
         "distinct streams: {} ({} (epoch, stream) pairs: the sampler and {} workers per epoch)",
         if distinct { "yes" } else { "NO" },
         heads.len(),
