@@ -213,27 +213,23 @@ impl Window {
 /// ```
 pub fn check_permutation(partners: &[usize]) -> Result<(), Error> {
     let n = partners.len();
-    if let Some(position) = partners.iter().position(|&p| p >= n) {
-        return Err(Error::NotAPermutation {
-            position,
-            partner: partners[position],
-        });
-    }
-    // All in range: a permutation exactly when no value repeats.
-    let mut first_repeat: Option<usize> = None;
+    // Positions before the first out-of-range entry hold only in-range values, so the first bad
+    // position is either a repeat among them or that out-of-range entry itself.
+    let in_range = partners.iter().position(|&p| p >= n).unwrap_or(n);
+    let mut first_bad = (in_range < n).then_some(in_range);
     for start in Window::starts(n) {
         let mut window = Window::new(start);
-        for (position, &p) in partners.iter().enumerate() {
-            if first_repeat.is_some_and(|r| position >= r) {
+        for (position, &p) in partners[..in_range].iter().enumerate() {
+            if first_bad.is_some_and(|r| position >= r) {
                 break;
             }
             if window.contains(p) && window.mark(p) {
-                first_repeat = Some(position);
+                first_bad = Some(position);
                 break;
             }
         }
     }
-    match first_repeat {
+    match first_bad {
         None => Ok(()),
         Some(position) => Err(Error::NotAPermutation {
             position,

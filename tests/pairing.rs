@@ -128,6 +128,14 @@ fn check_permutation_names_the_first_bad_position() {
             partner: 2
         })
     );
+    // A repeat before an out-of-range entry is the first bad position.
+    assert_eq!(
+        check_permutation(&[0, 0, 7]),
+        Err(Error::NotAPermutation {
+            position: 1,
+            partner: 0
+        })
+    );
     assert_eq!(
         check_permutation(&[1, 9, 0]),
         Err(Error::NotAPermutation {
