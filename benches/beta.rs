@@ -70,6 +70,22 @@ fn math(c: &mut Criterion) {
     group.bench_function("std::exp", |b| {
         b.iter(|| black_box(&xs).iter().map(|&x| (-x).exp()).sum::<f64>())
     });
+    group.bench_function("libm::exp_wide", |b| {
+        b.iter(|| {
+            black_box(&xs)
+                .iter()
+                .map(|&x| libm::exp(40.0 * x - 20.0))
+                .sum::<f64>()
+        })
+    });
+    group.bench_function("libm::exp2_wide", |b| {
+        b.iter(|| {
+            black_box(&xs)
+                .iter()
+                .map(|&x| libm::exp2(40.0 * x - 20.0))
+                .sum::<f64>()
+        })
+    });
     group.finish();
 }
 
