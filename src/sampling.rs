@@ -365,18 +365,25 @@ fn johnk_attempt<R: Rng + ?Sized>(inv_a: f64, log2e_over_a: f64, rng: &mut R) ->
     let (e2, _) = ziggurat::exponential_with_bit(rng);
     let x_is_larger = e1 <= e2;
     let (m, big) = if x_is_larger { (e1, e2) } else { (e2, e1) };
-    // z = min(X, Y)/max(X, Y) = e^(−(big − m)/a) in [0, 1]; the caps on 1/a and log₂(e)/a keep
-    // 0·∞ out, as in `laplace_boosted`.
-    let z = libm::exp2(-((big - m) * log2e_over_a));
-    // X + Y ≤ 1  ⟺  max·(1 + z) ≤ 1  ⟺  m/a ≥ ln(1 + z). The bounds
-    // 2z/(2 + z) ≤ ln(1 + z) ≤ z(6 + z)/(6 + 4z) for z ≥ 0 (cross-multiplied, as the
-    // denominators are positive) decide all but a fraction of a percent of the attempts without
-    // the logarithm. t may be +∞ (tiny a); no product below is then ∞·0.
+    let delta = big - m;
+    // X + Y ≤ 1  ⟺  max·(1 + z) ≤ 1  ⟺  m/a ≥ ln(1 + z), with z = min(X, Y)/max(X, Y) =
+    // e^(−δ/a) in [0, 1]. The caps on 1/a and log₂(e)/a keep 0·∞ out, as in
+    // `laplace_boosted`; t and δ/a may be +∞ (tiny a), and no product below is then ∞·0.
     let t = m * inv_a;
-    let accept = if t * (6.0 + 4.0 * z) >= z * (6.0 + z) {
-        true
-    } else if t * (2.0 + z) < 2.0 * z {
-        false
+    // Since ln(1 + z) ≥ z·ln 2 ≥ (1 − δ/a)·ln 2, about half of the rejections are known before
+    // the exponential is computed.
+    if t < core::f64::consts::LN_2 * (1.0 - delta * inv_a) {
+        return None;
+    }
+    let z = libm::exp2(-(delta * log2e_over_a));
+    // The bounds 2z/(2 + z) ≤ ln(1 + z) ≤ z(6 + z)/(6 + 4z) for z ≥ 0 (cross-multiplied, as
+    // the denominators are positive) decide all but a fraction of a percent of the attempts
+    // without the logarithm.
+    let surely_in = t * (6.0 + 4.0 * z) >= z * (6.0 + z);
+    let surely_out = t * (2.0 + z) < 2.0 * z;
+    // One well-predicted branch for the rare band instead of two data-dependent ones.
+    let accept = if surely_in | surely_out {
+        surely_in
     } else {
         t >= libm::log1p(z)
     };
