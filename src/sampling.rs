@@ -184,7 +184,7 @@ enum Method {
     /// ½ < a = b < 1: λ = 1/(1 + (w₂/w₁)³·e^(−L/a)) with L Laplace.
     SymmetricBoosted {
         mt: MarsagliaTsang,
-        /// log₂(e)/a, capped at `f64::MAX` (see [`Beta::sample`]).
+        /// log₂(e)/a, capped at `f64::MAX` (see `laplace_boosted`).
         log2e_over_a: f64,
     },
     /// a = b > 1: λ = w₁³/(w₁³ + w₂³).
