@@ -1,11 +1,10 @@
 //! Mixing whole batches: every sample with its partner's original values.
 
 use crate::error::{Error, check_len};
-use crate::kernels::{Element, Plan, plan, run, run_inplace};
+use crate::arch::{Checked, Implementation, STREAM_THRESHOLD};
+use crate::kernels::{Element, Plan, Stores, plan, run, run_inplace};
 use crate::pairing::{check_permutation, for_each_cycle};
 
-/// Elements in the stack tile of [`mix_batch_inplace`]: 2 KiB for `f32`, 4 KiB for `f64`.
-const TILE: usize = 512;
 
 /// Checks a batch of `partners.len()` samples of `sample_len` elements against `len`.
 fn check_batch(
@@ -28,7 +27,8 @@ fn check_batch(
 /// The batch size is `partners.len()`; `src` and `dst` hold that many samples of `sample_len`
 /// elements each, contiguous (for images, `sample_len` is `channels × height × width`).
 /// `partners` must be a permutation of `0..batch_size`, as every [`Pairing`](crate::Pairing)
-/// writes. On any bad input the call returns an `Err` and writes nothing.
+/// writes. A sample paired with itself is copied unchanged. On any bad input the call returns an
+/// `Err` and writes nothing.
 ///
 /// ```
 /// let src = [0.0f32, 0.0, 10.0, 10.0]; // two samples of two elements
@@ -44,6 +44,30 @@ pub fn mix_batch<T: Element>(
     partners: &[usize],
     lambda: f64,
 ) -> Result<f64, Error> {
+    mix_batch_impl(Checked::best(), dst, src, sample_len, partners, lambda)
+}
+
+/// [`mix_batch`] with a chosen implementation, for the differential tests and the benches.
+#[doc(hidden)]
+pub fn mix_batch_with<T: Element>(
+    imp: Implementation,
+    dst: &mut [T],
+    src: &[T],
+    sample_len: usize,
+    partners: &[usize],
+    lambda: f64,
+) -> Result<f64, Error> {
+    mix_batch_impl(Checked::new(imp)?, dst, src, sample_len, partners, lambda)
+}
+
+fn mix_batch_impl<T: Element>(
+    imp: Checked,
+    dst: &mut [T],
+    src: &[T],
+    sample_len: usize,
+    partners: &[usize],
+    lambda: f64,
+) -> Result<f64, Error> {
     check_batch("src", src.len(), sample_len, partners)?;
     check_batch("dst", dst.len(), sample_len, partners)?;
     check_permutation(partners)?;
@@ -51,10 +75,23 @@ pub fn mix_batch<T: Element>(
     if sample_len == 0 {
         return Ok(applied);
     }
+    // The whole batch decides: its samples are written one after the other, so a batch too big
+    // for the cache gains from non-temporal stores even when each sample would fit.
+    let stores = if core::mem::size_of_val(dst) >= STREAM_THRESHOLD {
+        Stores::Streaming
+    } else {
+        Stores::Cached
+    };
     for ((i, out), &j) in dst.chunks_exact_mut(sample_len).enumerate().zip(partners) {
         let a = &src[i * sample_len..][..sample_len];
+        if i == j {
+            // Mixing a sample with itself gives it back; copying also keeps NaN payloads, as
+            // the in-place mix, which leaves such samples alone, does.
+            out.copy_from_slice(a);
+            continue;
+        }
         let b = &src[j * sample_len..][..sample_len];
-        run(plan, out, a, b);
+        run(imp, plan, out, a, b, stores);
     }
     Ok(applied)
 }
@@ -63,7 +100,7 @@ pub fn mix_batch<T: Element>(
 /// mixed with its partner's **original** values. Returns the λ applied.
 ///
 /// No copy of the batch is made. The permutation is followed cycle by cycle; for each tile of
-/// 512 elements the first sample's original tile is kept on the stack, every other member is
+/// 2 KiB the first sample's original tile is kept on the stack, every other member is
 /// mixed with its successor (still original), and the last member with the saved tile. Each
 /// element is read from memory once and written once. Samples paired with themselves are not
 /// touched. The result is bit for bit that of [`mix_batch`].
@@ -83,17 +120,65 @@ pub fn mix_batch_inplace<T: Element>(
     partners: &[usize],
     lambda: f64,
 ) -> Result<f64, Error> {
+    let mut tile = T::BUFFER;
+    mix_batch_inplace_impl(Checked::best(), batch, sample_len, partners, lambda, tile.as_mut())
+}
+
+/// [`mix_batch_inplace`] with a chosen implementation, for the differential tests and the
+/// benches.
+#[doc(hidden)]
+pub fn mix_batch_inplace_with<T: Element>(
+    imp: Implementation,
+    batch: &mut [T],
+    sample_len: usize,
+    partners: &[usize],
+    lambda: f64,
+) -> Result<f64, Error> {
+    let mut tile = T::BUFFER;
+    mix_batch_inplace_impl(Checked::new(imp)?, batch, sample_len, partners, lambda, tile.as_mut())
+}
+
+/// [`mix_batch_inplace`] with a chosen implementation and a caller-given tile, for the bench that
+/// chooses the tile size. An empty tile returns an `Err`.
+#[doc(hidden)]
+pub fn mix_batch_inplace_tiled_with<T: Element>(
+    imp: Implementation,
+    tile: &mut [T],
+    batch: &mut [T],
+    sample_len: usize,
+    partners: &[usize],
+    lambda: f64,
+) -> Result<f64, Error> {
+    if tile.is_empty() {
+        return Err(Error::LengthMismatch {
+            what: "tile",
+            expected: 1,
+            actual: 0,
+        });
+    }
+    mix_batch_inplace_impl(Checked::new(imp)?, batch, sample_len, partners, lambda, tile)
+}
+
+/// The cycle-following mix with `tile` as the stack tile (any non-zero length).
+fn mix_batch_inplace_impl<T: Element>(
+    imp: Checked,
+    batch: &mut [T],
+    sample_len: usize,
+    partners: &[usize],
+    lambda: f64,
+    tile: &mut [T],
+) -> Result<f64, Error> {
     check_batch("batch", batch.len(), sample_len, partners)?;
     check_permutation(partners)?;
     let (plan, applied) = plan::<T>(lambda)?;
     if sample_len == 0 || matches!(plan, Plan::CopyA) {
         return Ok(applied);
     }
-    let mut tile = [T::default(); TILE];
+    let tile_len = tile.len();
     for_each_cycle(partners, |leader| {
         let mut start = 0;
         while start < sample_len {
-            let len = TILE.min(sample_len - start);
+            let len = tile_len.min(sample_len - start);
             let saved = &mut tile[..len];
             saved.copy_from_slice(&batch[leader * sample_len + start..][..len]);
             let mut i = leader;
@@ -101,11 +186,11 @@ pub fn mix_batch_inplace<T: Element>(
                 let j = partners[i];
                 if j == leader {
                     let x = &mut batch[i * sample_len + start..][..len];
-                    run_inplace(plan, x, saved);
+                    run_inplace(imp, plan, x, saved);
                     break;
                 }
                 let (x, y) = two_rows(batch, i * sample_len + start, j * sample_len + start, len);
-                run_inplace(plan, x, y);
+                run_inplace(imp, plan, x, y);
                 i = j;
             }
             start += len;
@@ -130,6 +215,8 @@ fn two_rows<T>(batch: &mut [T], x: usize, y: usize, len: usize) -> (&mut [T], &[
 mod tests {
     use super::*;
     use std::{vec, vec::Vec};
+
+    const T_TILE: usize = crate::kernels::BUFFER_BYTES / 8;
 
     #[test]
     fn rejects_bad_partners_and_writes_nothing() {
@@ -162,7 +249,7 @@ mod tests {
 
     #[test]
     fn long_samples_cross_tiles() {
-        let n = 3 * TILE + 7;
+        let n = 3 * T_TILE + 7;
         let src: Vec<f64> = (0..3 * n).map(|k| k as f64).collect();
         let partners = [2, 0, 1];
         let mut dst = vec![0.0; 3 * n];

@@ -58,6 +58,11 @@ pub enum Error {
     NoClasses,
     /// A derangement (no sample paired with itself) was asked for a batch of one.
     DerangementOfOne,
+    /// A kernel implementation was asked for that this machine cannot run.
+    ImplementationUnavailable {
+        /// Its name, as [`Implementation::name`](crate::Implementation::name) gives it.
+        name: &'static str,
+    },
 }
 
 impl fmt::Display for Error {
@@ -93,6 +98,9 @@ impl fmt::Display for Error {
             Error::NoClasses => f.write_str("the number of classes is zero"),
             Error::DerangementOfOne => {
                 f.write_str("a derangement needs at least two samples; a batch of one has none")
+            }
+            Error::ImplementationUnavailable { name } => {
+                write!(f, "the {name} kernels cannot run on this machine")
             }
         }
     }

@@ -70,6 +70,7 @@
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+mod arch;
 mod batch;
 mod error;
 mod kernels;
@@ -78,9 +79,14 @@ mod mixup;
 mod pairing;
 mod sampling;
 
+pub use arch::{Implementation, implementation};
 pub use batch::{mix_batch, mix_batch_inplace};
+#[doc(hidden)]
+pub use batch::{mix_batch_inplace_tiled_with, mix_batch_inplace_with, mix_batch_with};
 pub use error::Error;
 pub use kernels::{Element, applied_lambda, blend, blend_inplace};
+#[doc(hidden)]
+pub use kernels::{blend_cached_with, blend_inplace_with, blend_with};
 pub use labels::{ClassLabel, mix_one_hot, mix_soft};
 pub use mixup::{Mixup, Outcome};
 pub use pairing::{Pairing, check_permutation};

@@ -5,7 +5,10 @@
 //! * Floats: λ is rounded once to the element type and `μ = 1 − λ` is computed once, then every
 //!   element is `λ·a + μ·b` with two roundings and no fused multiply-add, so every target gives
 //!   the same bits. The result is clamped to the interval between `a` and `b` (rounding can push a
-//!   convex combination one ulp outside it, and `λ·MAX + μ·MAX` can overflow); NaN propagates.
+//!   convex combination one ulp outside it, and `λ·MAX + μ·MAX` can overflow). A NaN result
+//!   (from a NaN input or from `∞ − ∞`) is the canonical quiet NaN (`f32::NAN`, `f64::NAN`),
+//!   whatever the payloads of the inputs, so that every implementation and every target writes
+//!   the same bits.
 //!   λ = 1 copies `a` and λ = 0 copies `b` bit for bit.
 //! * Integers: λ is quantized to a fixed-point weight `w = round(λ·2ᵏ)` (k = 8 for `u8`, 16 for
 //!   `u16`) and each element is `(w·a + (2ᵏ − w)·b + 2ᵏ⁻¹) >> k`, the blend with the quantized λ
@@ -14,6 +17,7 @@
 //!   truncate instead (`(λ·a + (1 − λ)·b) as u8`) darken images by half a level on average.
 //!   [`applied_lambda`] returns the quantized λ so that labels can use the same weight.
 
+use crate::arch::{self, Checked, Implementation};
 use crate::error::{Error, check_len};
 
 mod sealed {
@@ -42,13 +46,29 @@ pub trait Element:
     /// One element of the blend.
     #[doc(hidden)]
     fn mix(a: Self, b: Self, w: Self::Weights) -> Self;
+
+    /// A stack buffer of a few KiB: the tile of the in-place batch mix and the
+    /// staging area of the non-temporal stores. An associated type because an array whose
+    /// length depends on `size_of::<Self>()` cannot be written generically.
+    #[doc(hidden)]
+    type Buffer: AsMut<[Self]> + Copy;
+
+    /// A zeroed [`Self::Buffer`].
+    #[doc(hidden)]
+    const BUFFER: Self::Buffer;
 }
+
+/// Bytes of the stack buffer [`Element::Buffer`]: the tile of
+/// [`mix_batch_inplace`](crate::mix_batch_inplace), chosen by measurement (see `notes/simd.md`).
+pub(crate) const BUFFER_BYTES: usize = 2048;
 
 macro_rules! float_element {
     ($t:ty) => {
         impl sealed::Sealed for $t {}
         impl Element for $t {
             type Weights = ($t, $t);
+            type Buffer = [$t; BUFFER_BYTES / core::mem::size_of::<$t>()];
+            const BUFFER: Self::Buffer = [0.0; BUFFER_BYTES / core::mem::size_of::<$t>()];
 
             #[inline]
             fn weights(lambda: f64) -> ($t, $t) {
@@ -64,6 +84,11 @@ macro_rules! float_element {
             #[inline(always)]
             fn mix(a: $t, b: $t, (lam, mu): ($t, $t)) -> $t {
                 let r = lam * a + mu * b;
+                // Which NaN an operation returns depends on its operand order, which the
+                // optimizer may swap differently in each compiled copy of the loop, and the NaN
+                // made by ∞ − ∞ differs between architectures: one quiet NaN for every NaN
+                // result keeps all implementations and all targets bit-identical.
+                let r = if r.is_nan() { <$t>::NAN } else { r };
                 let (lo, hi) = if a < b { (a, b) } else { (b, a) };
                 // Written as compare-and-select so that a NaN `r` falls through unchanged.
                 if r < lo {
@@ -87,6 +112,8 @@ macro_rules! int_element {
         impl Element for $t {
             /// `(w, 2ᵏ − w)`.
             type Weights = ($wide, $wide);
+            type Buffer = [$t; BUFFER_BYTES / core::mem::size_of::<$t>()];
+            const BUFFER: Self::Buffer = [0; BUFFER_BYTES / core::mem::size_of::<$t>()];
 
             #[inline]
             fn weights(lambda: f64) -> ($wide, $wide) {
@@ -139,7 +166,9 @@ pub(crate) fn check_lambda(lambda: f64) -> Result<f64, Error> {
 }
 
 /// The loop body every kernel shares. Kept as a plain zip over slices of equal length so that
-/// the compiler drops the bounds checks and vectorizes it.
+/// the compiler drops the bounds checks and vectorizes it; the `#[target_feature]` clones in
+/// [`crate::arch`] inline it. No fixed-size chunking: with AVX-512 enabled, LLVM turned a
+/// `chunks_exact` loop over `[f32; 16]` arrays into gathers and scatters, 6–8× slower.
 #[inline(always)]
 pub(crate) fn blend_slices<T: Element>(out: &mut [T], a: &[T], b: &[T], w: T::Weights) {
     for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
@@ -176,21 +205,39 @@ pub(crate) fn plan<T: Element>(lambda: f64) -> Result<(Plan<T::Weights>, f64), E
     Ok((plan, applied))
 }
 
+/// How an out-of-place output is written.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Stores {
+    /// Non-temporal stores when the output is large (`STREAM_THRESHOLD` in `arch::x86_64`).
+    Auto,
+    /// Non-temporal stores at every length (where the target has them), for the tests.
+    Streaming,
+    /// Ordinary stores: the output stays in cache.
+    Cached,
+}
+
 #[inline]
-pub(crate) fn run<T: Element>(plan: Plan<T::Weights>, out: &mut [T], a: &[T], b: &[T]) {
+pub(crate) fn run<T: Element>(
+    imp: Checked,
+    plan: Plan<T::Weights>,
+    out: &mut [T],
+    a: &[T],
+    b: &[T],
+    stores: Stores,
+) {
     match plan {
         Plan::CopyA => out.copy_from_slice(a),
         Plan::CopyB => out.copy_from_slice(b),
-        Plan::Mix(w) => blend_slices(out, a, b, w),
+        Plan::Mix(w) => arch::blend(imp, out, a, b, w, stores),
     }
 }
 
 #[inline]
-pub(crate) fn run_inplace<T: Element>(plan: Plan<T::Weights>, a: &mut [T], b: &[T]) {
+pub(crate) fn run_inplace<T: Element>(imp: Checked, plan: Plan<T::Weights>, a: &mut [T], b: &[T]) {
     match plan {
         Plan::CopyA => {}
         Plan::CopyB => a.copy_from_slice(b),
-        Plan::Mix(w) => blend_slices_inplace(a, b, w),
+        Plan::Mix(w) => arch::blend_inplace(imp, a, b, w),
     }
 }
 
@@ -210,10 +257,21 @@ pub(crate) fn run_inplace<T: Element>(plan: Plan<T::Weights>, a: &mut [T], b: &[
 /// # Ok::<(), mixup::Error>(())
 /// ```
 pub fn blend<T: Element>(out: &mut [T], a: &[T], b: &[T], lambda: f64) -> Result<f64, Error> {
+    blend_impl(Checked::best(), out, a, b, lambda, Stores::Auto)
+}
+
+fn blend_impl<T: Element>(
+    imp: Checked,
+    out: &mut [T],
+    a: &[T],
+    b: &[T],
+    lambda: f64,
+    stores: Stores,
+) -> Result<f64, Error> {
     check_len("a", out.len(), a.len())?;
     check_len("b", out.len(), b.len())?;
     let (plan, applied) = plan::<T>(lambda)?;
-    run(plan, out, a, b);
+    run(imp, plan, out, a, b, stores);
     Ok(applied)
 }
 
@@ -229,10 +287,65 @@ pub fn blend<T: Element>(out: &mut [T], a: &[T], b: &[T], lambda: f64) -> Result
 /// # Ok::<(), mixup::Error>(())
 /// ```
 pub fn blend_inplace<T: Element>(a: &mut [T], b: &[T], lambda: f64) -> Result<f64, Error> {
+    blend_inplace_impl(Checked::best(), a, b, lambda)
+}
+
+fn blend_inplace_impl<T: Element>(
+    imp: Checked,
+    a: &mut [T],
+    b: &[T],
+    lambda: f64,
+) -> Result<f64, Error> {
     check_len("b", a.len(), b.len())?;
     let (plan, applied) = plan::<T>(lambda)?;
-    run_inplace(plan, a, b);
+    run_inplace(imp, plan, a, b);
     Ok(applied)
+}
+
+/// [`blend`] with a chosen implementation, for the differential tests and the benches.
+///
+/// `streaming` forces non-temporal stores at every length (they are used only above a size
+/// threshold otherwise); without it the output is written as [`blend`] writes it. Returns
+/// [`Error::ImplementationUnavailable`] if `imp` cannot run on this machine.
+#[doc(hidden)]
+pub fn blend_with<T: Element>(
+    imp: Implementation,
+    out: &mut [T],
+    a: &[T],
+    b: &[T],
+    lambda: f64,
+    streaming: bool,
+) -> Result<f64, Error> {
+    let stores = if streaming {
+        Stores::Streaming
+    } else {
+        Stores::Auto
+    };
+    blend_impl(Checked::new(imp)?, out, a, b, lambda, stores)
+}
+
+/// [`blend`] with a chosen implementation and ordinary (cached) stores at every length, for the
+/// benches that measure where non-temporal stores start to pay.
+#[doc(hidden)]
+pub fn blend_cached_with<T: Element>(
+    imp: Implementation,
+    out: &mut [T],
+    a: &[T],
+    b: &[T],
+    lambda: f64,
+) -> Result<f64, Error> {
+    blend_impl(Checked::new(imp)?, out, a, b, lambda, Stores::Cached)
+}
+
+/// [`blend_inplace`] with a chosen implementation, for the differential tests and the benches.
+#[doc(hidden)]
+pub fn blend_inplace_with<T: Element>(
+    imp: Implementation,
+    a: &mut [T],
+    b: &[T],
+    lambda: f64,
+) -> Result<f64, Error> {
+    blend_inplace_impl(Checked::new(imp)?, a, b, lambda)
 }
 
 #[cfg(test)]

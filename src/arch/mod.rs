@@ -1,0 +1,193 @@
+//! Which compiled copy of the kernels runs.
+//!
+//! Every kernel has one body, the plain loops of [`crate::kernels`]. This module compiles that
+//! body several ways and picks one:
+//!
+//! * [`Implementation::Scalar`]: one element at a time through a call the optimizer cannot
+//!   inline; the reference the others are tested against, never picked automatically.
+//! * [`Implementation::Baseline`]: the loop vectorized for the target's baseline features (SSE2
+//!   on x86-64, NEON on aarch64, simd128 on wasm32 when enabled, scalar code elsewhere).
+//! * [`Implementation::Avx2`] and [`Implementation::Avx512`] (x86-64): `#[target_feature]` clones.
+//!
+//! With `std`, the CPU is queried once and the answer cached in an atomic (the way memchr
+//! amortizes its detection); without `std`, the choice is fixed at compile time by
+//! `cfg(target_feature)`, so a `-C target-cpu=...` build still gets the wide kernels.
+
+use core::fmt;
+
+use crate::error::Error;
+use crate::kernels::{Element, Stores};
+
+mod generic;
+
+/// Output size in bytes from which [`Stores::Auto`] writes with non-temporal stores (where the
+/// target has them): above it the output would not stay in cache anyway, and skipping the
+/// read-for-ownership of every output line saves a quarter of the memory traffic. Chosen by
+/// measurement (see `notes/simd.md`).
+pub(crate) const STREAM_THRESHOLD: usize = 8 << 20;
+#[cfg(target_arch = "x86_64")]
+mod x86_64;
+
+/// A compiled copy of the blend kernels.
+///
+/// All implementations give the same bits; they differ in speed only. [`implementation`] says
+/// which one the crate uses on this machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Implementation {
+    /// One element at a time, not vectorized: the reference for the differential tests.
+    Scalar,
+    /// The plain loop vectorized for the build's baseline target features.
+    Baseline,
+    /// x86-64 AVX2.
+    Avx2,
+    /// x86-64 AVX-512 (F and BW).
+    Avx512,
+}
+
+impl Implementation {
+    /// Every implementation, available here or not, slowest first.
+    pub const ALL: [Implementation; 4] = [
+        Implementation::Scalar,
+        Implementation::Baseline,
+        Implementation::Avx2,
+        Implementation::Avx512,
+    ];
+
+    /// A short lowercase name, e.g. `"sse2"` or `"avx512"`, for logs.
+    ///
+    /// `Baseline` is named after the vector extension the build targets.
+    pub fn name(self) -> &'static str {
+        match self {
+            Implementation::Scalar => "scalar",
+            Implementation::Baseline => BASELINE_NAME,
+            Implementation::Avx2 => "avx2",
+            Implementation::Avx512 => "avx512",
+        }
+    }
+
+    /// Whether this implementation can run on this machine (with `std`: on this CPU; without:
+    /// with the target features the crate was compiled for).
+    pub fn is_available(self) -> bool {
+        match self {
+            Implementation::Scalar | Implementation::Baseline => true,
+            Implementation::Avx2 | Implementation::Avx512 => {
+                #[cfg(target_arch = "x86_64")]
+                {
+                    x86_64::has(self)
+                }
+                #[cfg(not(target_arch = "x86_64"))]
+                {
+                    false
+                }
+            }
+        }
+    }
+
+    /// The implementations that can run here, slowest first.
+    pub fn available() -> impl Iterator<Item = Implementation> {
+        Implementation::ALL.into_iter().filter(|i| i.is_available())
+    }
+}
+
+impl fmt::Display for Implementation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+const BASELINE_NAME: &str = "sse2";
+#[cfg(target_arch = "aarch64")]
+const BASELINE_NAME: &str = "neon";
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+const BASELINE_NAME: &str = "simd128";
+#[cfg(not(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+)))]
+const BASELINE_NAME: &str = "portable";
+
+/// The implementation the crate uses on this machine: the widest available one.
+///
+/// ```
+/// let imp = mixup::implementation();
+/// assert!(imp.is_available());
+/// println!("mixup kernels: {imp}");
+/// ```
+pub fn implementation() -> Implementation {
+    Checked::best().0
+}
+
+/// An implementation known to be available: the only way into the kernels, so that an
+/// unavailable `#[target_feature]` clone can never be called.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Checked(Implementation);
+
+impl Checked {
+    /// The widest available implementation.
+    #[inline]
+    pub(crate) fn best() -> Checked {
+        #[cfg(target_arch = "x86_64")]
+        {
+            Checked(x86_64::best())
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            Checked(Implementation::Baseline)
+        }
+    }
+
+    /// `imp` if it can run here.
+    pub(crate) fn new(imp: Implementation) -> Result<Checked, Error> {
+        if imp.is_available() {
+            Ok(Checked(imp))
+        } else {
+            Err(Error::ImplementationUnavailable { name: imp.name() })
+        }
+    }
+}
+
+/// `out = λ·a + μ·b` with the implementation `imp`. The slices have equal lengths.
+#[inline]
+pub(crate) fn blend<T: Element>(
+    imp: Checked,
+    out: &mut [T],
+    a: &[T],
+    b: &[T],
+    w: T::Weights,
+    stores: Stores,
+) {
+    #[cfg(all(target_arch = "x86_64", not(miri)))]
+    {
+        if x86_64::should_stream::<T>(out.len(), stores) {
+            return x86_64::blend_streaming(out, a, b, |o, x, y| {
+                blend_cached(imp, o, x, y, w)
+            });
+        }
+    }
+    let _ = stores;
+    blend_cached(imp, out, a, b, w)
+}
+
+#[inline]
+fn blend_cached<T: Element>(imp: Checked, out: &mut [T], a: &[T], b: &[T], w: T::Weights) {
+    match imp.0 {
+        Implementation::Scalar => generic::blend_scalar(out, a, b, w),
+        #[cfg(target_arch = "x86_64")]
+        Implementation::Avx2 | Implementation::Avx512 => x86_64::blend(imp, out, a, b, w),
+        _ => generic::blend(out, a, b, w),
+    }
+}
+
+/// `a = λ·a + μ·b` with the implementation `imp`. The slices have equal lengths.
+#[inline]
+pub(crate) fn blend_inplace<T: Element>(imp: Checked, a: &mut [T], b: &[T], w: T::Weights) {
+    match imp.0 {
+        Implementation::Scalar => generic::blend_inplace_scalar(a, b, w),
+        #[cfg(target_arch = "x86_64")]
+        Implementation::Avx2 | Implementation::Avx512 => x86_64::blend_inplace(imp, a, b, w),
+        _ => generic::blend_inplace(a, b, w),
+    }
+}

@@ -1,0 +1,191 @@
+//! x86-64: `#[target_feature]` clones of the plain loops, CPU detection, and non-temporal stores
+//! for large outputs.
+
+use core::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_sfence, _mm_stream_si128};
+use core::mem::size_of;
+
+use super::{Checked, Implementation, STREAM_THRESHOLD};
+use crate::kernels::{Element, Stores, blend_slices, blend_slices_inplace};
+
+/// Whether `imp` (AVX2 or AVX-512) can run here.
+pub(super) fn has(imp: Implementation) -> bool {
+    match imp {
+        Implementation::Avx2 => has_avx2(),
+        Implementation::Avx512 => has_avx512(),
+        Implementation::Scalar | Implementation::Baseline => true,
+    }
+}
+
+fn has_avx2() -> bool {
+    #[cfg(feature = "std")]
+    {
+        cfg!(target_feature = "avx2") || std::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        cfg!(target_feature = "avx2")
+    }
+}
+
+fn has_avx512() -> bool {
+    #[cfg(feature = "std")]
+    {
+        cfg!(all(target_feature = "avx512f", target_feature = "avx512bw"))
+            || (std::is_x86_feature_detected!("avx512f")
+                && std::is_x86_feature_detected!("avx512bw"))
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        cfg!(all(target_feature = "avx512f", target_feature = "avx512bw"))
+    }
+}
+
+fn detect() -> Implementation {
+    if has_avx512() {
+        Implementation::Avx512
+    } else if has_avx2() {
+        Implementation::Avx2
+    } else {
+        Implementation::Baseline
+    }
+}
+
+/// The widest implementation this CPU runs. With `std` the CPU is asked once and the answer
+/// kept in an atomic (a race only makes two threads detect the same thing); without `std` the
+/// answer is a compile-time constant.
+#[inline]
+pub(super) fn best() -> Implementation {
+    #[cfg(feature = "std")]
+    {
+        use core::sync::atomic::{AtomicU8, Ordering};
+        const UNKNOWN: u8 = 0;
+        static BEST: AtomicU8 = AtomicU8::new(UNKNOWN);
+        let code = |imp| match imp {
+            Implementation::Avx512 => 3,
+            Implementation::Avx2 => 2,
+            _ => 1,
+        };
+        match BEST.load(Ordering::Relaxed) {
+            3 => Implementation::Avx512,
+            2 => Implementation::Avx2,
+            1 => Implementation::Baseline,
+            _ => {
+                let imp = detect();
+                BEST.store(code(imp), Ordering::Relaxed);
+                imp
+            }
+        }
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        detect()
+    }
+}
+
+#[target_feature(enable = "avx2")]
+fn blend_avx2<T: Element>(out: &mut [T], a: &[T], b: &[T], w: T::Weights) {
+    blend_slices(out, a, b, w);
+}
+
+#[target_feature(enable = "avx2")]
+fn blend_inplace_avx2<T: Element>(a: &mut [T], b: &[T], w: T::Weights) {
+    blend_slices_inplace(a, b, w);
+}
+
+#[target_feature(enable = "avx512f,avx512bw")]
+fn blend_avx512<T: Element>(out: &mut [T], a: &[T], b: &[T], w: T::Weights) {
+    blend_slices(out, a, b, w);
+}
+
+#[target_feature(enable = "avx512f,avx512bw")]
+fn blend_inplace_avx512<T: Element>(a: &mut [T], b: &[T], w: T::Weights) {
+    blend_slices_inplace(a, b, w);
+}
+
+/// The AVX2 or AVX-512 clone of the out-of-place loop.
+#[inline]
+pub(super) fn blend<T: Element>(imp: Checked, out: &mut [T], a: &[T], b: &[T], w: T::Weights) {
+    if imp.0 == Implementation::Avx512 {
+        // SAFETY: a `Checked` holds only implementations that `has` confirmed on this CPU (or
+        // that the build's target features guarantee), so AVX-512 F and BW are present.
+        unsafe { blend_avx512(out, a, b, w) }
+    } else {
+        // SAFETY: as above; every caller passes AVX2 or AVX-512, and AVX-512 F implies AVX2.
+        unsafe { blend_avx2(out, a, b, w) }
+    }
+}
+
+/// The AVX2 or AVX-512 clone of the in-place loop.
+#[inline]
+pub(super) fn blend_inplace<T: Element>(imp: Checked, a: &mut [T], b: &[T], w: T::Weights) {
+    if imp.0 == Implementation::Avx512 {
+        // SAFETY: a `Checked` holds only implementations that `has` confirmed on this CPU.
+        unsafe { blend_inplace_avx512(a, b, w) }
+    } else {
+        // SAFETY: as above; every caller passes AVX2 or AVX-512, and AVX-512 F implies AVX2.
+        unsafe { blend_inplace_avx2(a, b, w) }
+    }
+}
+
+/// Whether an output of `len` elements is written with non-temporal stores.
+#[inline]
+pub(super) fn should_stream<T: Element>(len: usize, stores: Stores) -> bool {
+    match stores {
+        Stores::Auto => len.saturating_mul(size_of::<T>()) >= STREAM_THRESHOLD,
+        Stores::Streaming => true,
+        Stores::Cached => false,
+    }
+}
+
+/// `kernel(out, a, b)` with the output written by non-temporal stores: each chunk is computed
+/// into a stack buffer that stays in L1, then streamed to `out` 16 bytes at a time. The values
+/// are the kernel's own, so the result is bit for bit that of the cached path.
+pub(super) fn blend_streaming<T: Element>(
+    out: &mut [T],
+    a: &[T],
+    b: &[T],
+    kernel: impl Fn(&mut [T], &[T], &[T]),
+) {
+    // Non-temporal stores need 16-byte aligned addresses; the few elements before the first
+    // such address go through the cache. Element sizes divide 16 and elements are aligned to
+    // their size, so the head is a whole number of elements.
+    let misalign = out.as_ptr() as usize % 16;
+    let head = (((16 - misalign) % 16) / size_of::<T>()).min(out.len());
+    let (out_head, out) = out.split_at_mut(head);
+    let ((a_head, a), (b_head, b)) = (a.split_at(head), b.split_at(head));
+    kernel(out_head, a_head, b_head);
+
+    let mut buffer = T::BUFFER;
+    let buffer = buffer.as_mut();
+    let chunk = buffer.len();
+    for ((o, x), y) in out.chunks_mut(chunk).zip(a.chunks(chunk)).zip(b.chunks(chunk)) {
+        let staged = &mut buffer[..o.len()];
+        kernel(staged, x, y);
+        stream_copy(o, staged);
+    }
+    // Non-temporal stores are weakly ordered: fence them before anyone else may read `out`.
+    // SAFETY: `sfence` is SSE, part of the x86-64 baseline; it has no memory operands.
+    unsafe { _mm_sfence() };
+}
+
+/// `dst.copy_from_slice(src)` with non-temporal stores for the whole 16-byte blocks; `dst`
+/// starts 16-byte aligned.
+#[inline]
+fn stream_copy<T: Element>(dst: &mut [T], src: &[T]) {
+    debug_assert_eq!(dst.len(), src.len());
+    debug_assert_eq!(dst.as_ptr() as usize % 16, 0);
+    let per_block = 16 / size_of::<T>();
+    let blocks = dst.len() / per_block;
+    let d = dst.as_mut_ptr().cast::<__m128i>();
+    let s = src.as_ptr().cast::<__m128i>();
+    for k in 0..blocks {
+        // SAFETY: block `k < blocks` covers bytes 16k..16k+16 of both slices, which have the same
+        // length of at least 16·blocks bytes; `d` is 16-byte aligned (checked by the caller's
+        // head split) as `_mm_stream_si128` requires, and `_mm_loadu_si128` takes any alignment.
+        // SSE2 is part of the x86-64 baseline. The element types are plain data, so copying
+        // their bytes is copying them.
+        unsafe { _mm_stream_si128(d.add(k), _mm_loadu_si128(s.add(k))) };
+    }
+    let done = blocks * per_block;
+    dst[done..].copy_from_slice(&src[done..]);
+}
