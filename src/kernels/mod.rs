@@ -131,7 +131,13 @@ macro_rules! int_element {
             #[inline(always)]
             fn mix(a: $t, b: $t, (wa, wb): ($wide, $wide)) -> $t {
                 // wa + wb = 2ᵏ and a, b < 2ᵏ: the sum is at most 2ᵏ·(2ᵏ − 1) + 2ᵏ⁻¹ < 2²ᵏ, no overflow.
-                ((wa * a as $wide + wb * b as $wide + (1 << ($bits - 1))) >> $bits) as $t
+                // Wrapping operations therefore change nothing, but keep builds with overflow
+                // checks (the test profile) vectorizing the same loop that release builds run.
+                let sum = wa
+                    .wrapping_mul(a as $wide)
+                    .wrapping_add(wb.wrapping_mul(b as $wide))
+                    .wrapping_add(1 << ($bits - 1));
+                (sum >> $bits) as $t
             }
         }
     };
