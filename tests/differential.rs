@@ -302,7 +302,7 @@ fn batches<T: Testable>(imps: &[Implementation], seed: u64) -> usize {
 /// Outputs above the non-temporal threshold, through the public entry points' automatic choice.
 fn large<T: Testable>(imps: &[Implementation], seed: u64) -> usize {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let len = (9 << 20) / std::mem::size_of::<T>() + 37;
+    let len = (33 << 20) / std::mem::size_of::<T>() + 37;
     let a: Vec<T> = (0..len).map(|_| T::random(&mut rng)).collect();
     let b: Vec<T> = (0..len + 1).map(|_| T::random(&mut rng)).collect();
     let (a, b) = (&a[..], &b[1..]); // misaligned against each other

@@ -1,7 +1,10 @@
 //! x86-64: `#[target_feature]` clones of the plain loops, CPU detection, and non-temporal stores
 //! for large outputs.
 
-use core::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_sfence, _mm_stream_si128};
+use core::arch::x86_64::{
+    __m128i, __m512i, _mm_loadu_si128, _mm_sfence, _mm_stream_si128, _mm512_loadu_si512,
+    _mm512_stream_si512,
+};
 use core::mem::size_of;
 
 use super::{Checked, Implementation, STREAM_THRESHOLD};
@@ -138,19 +141,21 @@ pub(super) fn should_stream<T: Element>(len: usize, stores: Stores) -> bool {
 }
 
 /// `kernel(out, a, b)` with the output written by non-temporal stores: each chunk is computed
-/// into a stack buffer that stays in L1, then streamed to `out` 16 bytes at a time. The values
-/// are the kernel's own, so the result is bit for bit that of the cached path.
+/// into a stack buffer that stays in L1, then streamed to `out` in whole cache lines where
+/// possible (64-byte stores with AVX-512, 16-byte ones otherwise). The values are the kernel's
+/// own, so the result is bit for bit that of the cached path.
 pub(super) fn blend_streaming<T: Element>(
+    imp: Checked,
     out: &mut [T],
     a: &[T],
     b: &[T],
     kernel: impl Fn(&mut [T], &[T], &[T]),
 ) {
-    // Non-temporal stores need 16-byte aligned addresses; the few elements before the first
-    // such address go through the cache. Element sizes divide 16 and elements are aligned to
-    // their size, so the head is a whole number of elements.
-    let misalign = out.as_ptr() as usize % 16;
-    let head = (((16 - misalign) % 16) / size_of::<T>()).min(out.len());
+    // Start the streamed part on a cache line; the elements before it go through the cache.
+    // Element sizes divide 64 and elements are aligned to their size, so the head is a whole
+    // number of elements.
+    let misalign = out.as_ptr() as usize % 64;
+    let head = (((64 - misalign) % 64) / size_of::<T>()).min(out.len());
     let (out_head, out) = out.split_at_mut(head);
     let ((a_head, a), (b_head, b)) = (a.split_at(head), b.split_at(head));
     kernel(out_head, a_head, b_head);
@@ -161,30 +166,53 @@ pub(super) fn blend_streaming<T: Element>(
     for ((o, x), y) in out.chunks_mut(chunk).zip(a.chunks(chunk)).zip(b.chunks(chunk)) {
         let staged = &mut buffer[..o.len()];
         kernel(staged, x, y);
-        stream_copy(o, staged);
+        if imp.0 == Implementation::Avx512 {
+            // SAFETY: a `Checked` holds only implementations confirmed on this CPU, so AVX-512 F
+            // is present.
+            unsafe { stream_copy_avx512(o, staged) };
+        } else {
+            stream_copy_sse2(o, staged);
+        }
     }
     // Non-temporal stores are weakly ordered: fence them before anyone else may read `out`.
     // SAFETY: `sfence` is SSE, part of the x86-64 baseline; it has no memory operands.
     unsafe { _mm_sfence() };
 }
 
-/// `dst.copy_from_slice(src)` with non-temporal stores for the whole 16-byte blocks; `dst`
-/// starts 16-byte aligned.
+/// `dst.copy_from_slice(src)` with 16-byte non-temporal stores for the whole 16-byte blocks;
+/// `dst` starts 64-byte aligned (or is empty).
 #[inline]
-fn stream_copy<T: Element>(dst: &mut [T], src: &[T]) {
+fn stream_copy_sse2<T: Element>(dst: &mut [T], src: &[T]) {
     debug_assert_eq!(dst.len(), src.len());
-    debug_assert_eq!(dst.as_ptr() as usize % 16, 0);
     let per_block = 16 / size_of::<T>();
     let blocks = dst.len() / per_block;
     let d = dst.as_mut_ptr().cast::<__m128i>();
     let s = src.as_ptr().cast::<__m128i>();
     for k in 0..blocks {
         // SAFETY: block `k < blocks` covers bytes 16k..16k+16 of both slices, which have the same
-        // length of at least 16·blocks bytes; `d` is 16-byte aligned (checked by the caller's
-        // head split) as `_mm_stream_si128` requires, and `_mm_loadu_si128` takes any alignment.
-        // SSE2 is part of the x86-64 baseline. The element types are plain data, so copying
-        // their bytes is copying them.
+        // length of at least 16·blocks bytes; `d` is 64-byte aligned (the caller's head split)
+        // as `_mm_stream_si128` requires 16, and `_mm_loadu_si128` takes any alignment. SSE2 is
+        // part of the x86-64 baseline. The element types are plain data, so copying their bytes
+        // is copying them.
         unsafe { _mm_stream_si128(d.add(k), _mm_loadu_si128(s.add(k))) };
+    }
+    let done = blocks * per_block;
+    dst[done..].copy_from_slice(&src[done..]);
+}
+
+/// [`stream_copy_sse2`] with 64-byte stores, one whole cache line each.
+#[target_feature(enable = "avx512f")]
+fn stream_copy_avx512<T: Element>(dst: &mut [T], src: &[T]) {
+    debug_assert_eq!(dst.len(), src.len());
+    let per_block = 64 / size_of::<T>();
+    let blocks = dst.len() / per_block;
+    let d = dst.as_mut_ptr().cast::<__m512i>();
+    let s = src.as_ptr().cast::<__m512i>();
+    for k in 0..blocks {
+        // SAFETY: as in `stream_copy_sse2`, with 64-byte blocks: both slices hold at least
+        // 64·blocks bytes, `d` is 64-byte aligned as `_mm512_stream_si512` requires, the load
+        // is unaligned, and AVX-512 F is enabled for this function.
+        unsafe { _mm512_stream_si512(d.add(k), _mm512_loadu_si512(s.add(k))) };
     }
     let done = blocks * per_block;
     dst[done..].copy_from_slice(&src[done..]);
