@@ -192,3 +192,13 @@ pub(crate) fn blend_inplace<T: Element>(imp: Checked, a: &mut [T], b: &[T], w: T
         _ => generic::blend_inplace(a, b, w),
     }
 }
+
+/// Asks the CPU to start loading `data` into the cache; a hint only, nothing is read. Used to
+/// overlap the memory latency of the next sample of a cycle with the mixing of the current one.
+#[inline]
+pub(crate) fn prefetch<T>(data: &[T]) {
+    #[cfg(all(target_arch = "x86_64", not(miri)))]
+    x86_64::prefetch(data);
+    #[cfg(not(all(target_arch = "x86_64", not(miri))))]
+    let _ = data;
+}

@@ -59,8 +59,14 @@ pub trait Element:
 }
 
 /// Bytes of the stack buffer [`Element::Buffer`]: the tile of
-/// [`mix_batch_inplace`](crate::mix_batch_inplace), chosen by measurement (see `notes/simd.md`).
-pub(crate) const BUFFER_BYTES: usize = 2048;
+/// [`mix_batch_inplace`](crate::mix_batch_inplace). 8 KiB measured best on a 64-bit server
+/// (see `notes/simd.md`): smaller tiles pay the jump between samples more often, larger ones
+/// push the three live tiles out of L1. 32-bit targets are mostly microcontrollers with small
+/// stacks: 1 KiB there.
+#[cfg(target_pointer_width = "64")]
+pub(crate) const BUFFER_BYTES: usize = 8192;
+#[cfg(not(target_pointer_width = "64"))]
+pub(crate) const BUFFER_BYTES: usize = 1024;
 
 macro_rules! float_element {
     ($t:ty) => {
