@@ -17,6 +17,9 @@
 //!   truncate instead (`(λ·a + (1 − λ)·b) as u8`) darken images by half a level on average.
 //!   [`applied_lambda`] returns the quantized λ so that labels can use the same weight.
 
+#[cfg(feature = "half")]
+mod half;
+
 use crate::arch::{self, Checked, Implementation};
 use crate::error::{Error, check_len};
 
@@ -24,7 +27,8 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// An element type the blend kernels work on: `f32`, `f64`, `u8` or `u16`.
+/// An element type the blend kernels work on: `f32`, `f64`, `u8` or `u16`, and with the `half`
+/// feature `half::f16` and `half::bf16` (blended in f32, stored back in the input type).
 ///
 /// Sealed: the exactness guarantees are proven for these types only.
 pub trait Element:
