@@ -74,9 +74,10 @@ fn streaming(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("cached", format!("{mib}MiB")), |bench| {
             bench.iter(|| mixup::blend_cached_with(imp, &mut out, black_box(&a), &b, 0.3))
         });
-        g.bench_function(BenchmarkId::new("streaming", format!("{mib}MiB")), |bench| {
-            bench.iter(|| mixup::blend_with(imp, &mut out, black_box(&a), &b, 0.3, true))
-        });
+        g.bench_function(
+            BenchmarkId::new("streaming", format!("{mib}MiB")),
+            |bench| bench.iter(|| mixup::blend_with(imp, &mut out, black_box(&a), &b, 0.3, true)),
+        );
         g.bench_function(BenchmarkId::new("copy", format!("{mib}MiB")), |bench| {
             bench.iter(|| out.copy_from_slice(black_box(&a)))
         });

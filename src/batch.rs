@@ -1,10 +1,9 @@
 //! Mixing whole batches: every sample with its partner's original values.
 
-use crate::error::{Error, check_len};
 use crate::arch::{Checked, Implementation, STREAM_THRESHOLD, prefetch};
+use crate::error::{Error, check_len};
 use crate::kernels::{Element, Plan, Stores, plan, run, run_inplace};
 use crate::pairing::{check_permutation, for_each_cycle};
-
 
 /// Checks a batch of `partners.len()` samples of `sample_len` elements against `len`.
 fn check_batch(
@@ -121,7 +120,14 @@ pub fn mix_batch_inplace<T: Element>(
     lambda: f64,
 ) -> Result<f64, Error> {
     let mut tile = T::BUFFER;
-    mix_batch_inplace_impl(Checked::best(), batch, sample_len, partners, lambda, tile.as_mut())
+    mix_batch_inplace_impl(
+        Checked::best(),
+        batch,
+        sample_len,
+        partners,
+        lambda,
+        tile.as_mut(),
+    )
 }
 
 /// [`mix_batch_inplace`] with a chosen implementation, for the differential tests and the
@@ -135,7 +141,14 @@ pub fn mix_batch_inplace_with<T: Element>(
     lambda: f64,
 ) -> Result<f64, Error> {
     let mut tile = T::BUFFER;
-    mix_batch_inplace_impl(Checked::new(imp)?, batch, sample_len, partners, lambda, tile.as_mut())
+    mix_batch_inplace_impl(
+        Checked::new(imp)?,
+        batch,
+        sample_len,
+        partners,
+        lambda,
+        tile.as_mut(),
+    )
 }
 
 /// [`mix_batch_inplace`] with a chosen implementation and a caller-given tile, for the bench that
@@ -156,7 +169,14 @@ pub fn mix_batch_inplace_tiled_with<T: Element>(
             actual: 0,
         });
     }
-    mix_batch_inplace_impl(Checked::new(imp)?, batch, sample_len, partners, lambda, tile)
+    mix_batch_inplace_impl(
+        Checked::new(imp)?,
+        batch,
+        sample_len,
+        partners,
+        lambda,
+        tile,
+    )
 }
 
 /// The cycle-following mix with `tile` as the stack tile (any non-zero length).

@@ -208,7 +208,7 @@ fn blends<T: Testable>(imps: &[Implementation], seed: u64) -> usize {
     let pool = |n: usize, rng: &mut Xoshiro256PlusPlus| -> Vec<T> {
         (0..n)
             .map(|_| {
-                if rng.next_u32() % 3 == 0 {
+                if rng.next_u32().is_multiple_of(3) {
                     specials[rng.next_u32() as usize % specials.len()]
                 } else {
                     T::random(rng)
@@ -268,7 +268,9 @@ fn batches<T: Testable>(imps: &[Implementation], seed: u64) -> usize {
     let mut checks = 0;
     for batch_size in [1, 2, 3, 5, 8] {
         for sample_len in [0, 1, 17, 300, 1021, 4099] {
-            let src: Vec<T> = (0..batch_size * sample_len).map(|_| T::random(&mut rng)).collect();
+            let src: Vec<T> = (0..batch_size * sample_len)
+                .map(|_| T::random(&mut rng))
+                .collect();
             let partners = permutation(batch_size, &mut rng);
             for lambda in [0.0, 0.3, 0.5, 1.0 - 1e-9, 1.0] {
                 let mut want = Vec::with_capacity(src.len());
@@ -318,7 +320,8 @@ fn large<T: Testable>(imps: &[Implementation], seed: u64) -> usize {
 
 fn run<T: Testable>(imps: &[Implementation], seed: u64) {
     let start = std::time::Instant::now();
-    let checks = blends::<T>(imps, seed) + batches::<T>(imps, seed + 1) + large::<T>(imps, seed + 2);
+    let checks =
+        blends::<T>(imps, seed) + batches::<T>(imps, seed + 1) + large::<T>(imps, seed + 2);
     println!(
         "  {:<5} {checks} comparisons with the reference in {:.2?}",
         T::NAME,

@@ -163,7 +163,11 @@ pub(super) fn blend_streaming<T: Element>(
     let mut buffer = T::BUFFER;
     let buffer = buffer.as_mut();
     let chunk = buffer.len();
-    for ((o, x), y) in out.chunks_mut(chunk).zip(a.chunks(chunk)).zip(b.chunks(chunk)) {
+    for ((o, x), y) in out
+        .chunks_mut(chunk)
+        .zip(a.chunks(chunk))
+        .zip(b.chunks(chunk))
+    {
         let staged = &mut buffer[..o.len()];
         kernel(staged, x, y);
         if imp.0 == Implementation::Avx512 {

@@ -36,9 +36,15 @@ pub(crate) fn f32_to_f16(x: f32) -> f16 {
     let sign = (bits >> 16) & 0x8000;
     let magnitude = bits & 0x7FFF_FFFF;
     // |x| ≥ 2¹⁶: ∞, or NaN.
-    let big = if magnitude > 0x7F80_0000 { 0x7E00 } else { 0x7C00 };
+    let big = if magnitude > 0x7F80_0000 {
+        0x7E00
+    } else {
+        0x7C00
+    };
     // |x| < 2⁻¹⁴: an f16 subnormal; adding 0.5 makes the float adder round at the right bit.
-    let tiny = (f32::from_bits(magnitude) + 0.5).to_bits().wrapping_sub(0x3F00_0000);
+    let tiny = (f32::from_bits(magnitude) + 0.5)
+        .to_bits()
+        .wrapping_sub(0x3F00_0000);
     // Otherwise: rebias the exponent and round to nearest even by hand.
     let odd = (magnitude >> 13) & 1;
     let normal = magnitude
@@ -124,7 +130,11 @@ mod tests {
     fn bf16_to_f32_matches_half_on_every_value() {
         for bits in 0..=u16::MAX {
             let h = bf16::from_bits(bits);
-            assert_eq!(bf16_to_f32(h).to_bits(), h.to_f32().to_bits(), "{bits:#06x}");
+            assert_eq!(
+                bf16_to_f32(h).to_bits(),
+                h.to_f32().to_bits(),
+                "{bits:#06x}"
+            );
         }
     }
 
@@ -150,7 +160,12 @@ mod tests {
             if x.is_nan() {
                 assert!(ours.is_nan(), "{:#010x}", x.to_bits());
             } else {
-                assert_eq!(ours.to_bits(), theirs.to_bits(), "{x:e} ({:#010x})", x.to_bits());
+                assert_eq!(
+                    ours.to_bits(),
+                    theirs.to_bits(),
+                    "{x:e} ({:#010x})",
+                    x.to_bits()
+                );
             }
         }
     }
@@ -162,7 +177,12 @@ mod tests {
             if x.is_nan() {
                 assert!(ours.is_nan(), "{:#010x}", x.to_bits());
             } else {
-                assert_eq!(ours.to_bits(), theirs.to_bits(), "{x:e} ({:#010x})", x.to_bits());
+                assert_eq!(
+                    ours.to_bits(),
+                    theirs.to_bits(),
+                    "{x:e} ({:#010x})",
+                    x.to_bits()
+                );
             }
         }
     }
