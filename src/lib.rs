@@ -63,6 +63,15 @@
 //!
 //! * `std` (default): `std`-only conveniences; the core never allocates either way. Build with
 //!   `default-features = false` for microcontrollers.
+//! * `half`: [`Element`] impls for `half::f16` and `half::bf16`, blended in f32 and stored back in
+//!   the input type.
+//!
+//! # Kernels
+//!
+//! The blend loops are compiled for the baseline target (SSE2 on x86-64, NEON on aarch64) and,
+//! on x86-64, again for AVX2 and AVX-512; with `std` the widest one the CPU runs is picked once
+//! at run time, without `std` at compile time from the enabled target features. Every copy gives
+//! the same bits. [`implementation`] says which one is in use.
 #![no_std]
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
