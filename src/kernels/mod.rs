@@ -63,14 +63,10 @@ pub trait Element:
 }
 
 /// Bytes of the stack buffer [`Element::Buffer`]: the tile of
-/// [`mix_batch_inplace`](crate::mix_batch_inplace). 8 KiB measured best on a 64-bit server
-/// (see `notes/simd.md`): smaller tiles pay the jump between samples more often, larger ones
-/// push the three live tiles out of L1. 32-bit targets are mostly microcontrollers with small
-/// stacks: 1 KiB there.
-#[cfg(target_pointer_width = "64")]
-pub(crate) const BUFFER_BYTES: usize = 8192;
-#[cfg(not(target_pointer_width = "64"))]
-pub(crate) const BUFFER_BYTES: usize = 1024;
+/// [`mix_batch_inplace`](crate::mix_batch_inplace) and the staging area of non-temporal stores.
+/// 2 KiB measured best or tied-best from 1 to 16 KiB on a 64-bit server, with the prefetch of
+/// the next sample (see `notes/simd.md`), and is small enough for microcontroller stacks.
+pub(crate) const BUFFER_BYTES: usize = 2048;
 
 macro_rules! float_element {
     ($t:ty) => {
