@@ -315,7 +315,17 @@ fn large<T: Testable>(imps: &[Implementation], seed: u64) -> usize {
         mixup::blend_with(imp, o, a, b, 0.3, false).unwrap();
         assert_same(o, &want, || format!("large blend {imp}"));
     }
-    imps.len()
+    // A batch of two samples whose output is above the threshold: `mix_batch` streams it.
+    let half = len / 2;
+    let src = &a[..2 * half];
+    let mut want = reference(&src[..half], &src[half..], 0.3);
+    want.extend(reference(&src[half..], &src[..half], 0.3));
+    let dst = &mut out[..2 * half];
+    for &imp in imps {
+        mixup::mix_batch_with(imp, dst, src, half, &[1, 0], 0.3).unwrap();
+        assert_same(dst, &want, || format!("large mix_batch {imp}"));
+    }
+    2 * imps.len()
 }
 
 fn run<T: Testable>(imps: &[Implementation], seed: u64) {
