@@ -1,14 +1,20 @@
 //! x86-64: `#[target_feature]` clones of the plain loops, CPU detection, and non-temporal stores
 //! for large outputs.
 
+#[cfg(not(miri))]
 use core::arch::x86_64::{
     __m128i, __m512i, _mm_loadu_si128, _mm_sfence, _mm_stream_si128, _mm512_loadu_si512,
     _mm512_stream_si512,
 };
+#[cfg(not(miri))]
 use core::mem::size_of;
 
-use super::{Checked, Implementation, STREAM_THRESHOLD};
-use crate::kernels::{Element, Stores, blend_slices, blend_slices_inplace};
+#[cfg(not(miri))]
+use super::STREAM_THRESHOLD;
+use super::{Checked, Implementation};
+#[cfg(not(miri))]
+use crate::kernels::Stores;
+use crate::kernels::{Element, blend_slices, blend_slices_inplace};
 
 /// Whether `imp` (AVX2 or AVX-512) can run here.
 pub(super) fn has(imp: Implementation) -> bool {
@@ -108,29 +114,31 @@ fn blend_inplace_avx512<T: Element>(a: &mut [T], b: &[T], w: T::Weights) {
 /// The AVX2 or AVX-512 clone of the out-of-place loop.
 #[inline]
 pub(super) fn blend<T: Element>(imp: Checked, out: &mut [T], a: &[T], b: &[T], w: T::Weights) {
-    if imp.0 == Implementation::Avx512 {
+    match imp.0 {
         // SAFETY: a `Checked` holds only implementations that `has` confirmed on this CPU (or
         // that the build's target features guarantee), so AVX-512 F and BW are present.
-        unsafe { blend_avx512(out, a, b, w) }
-    } else {
-        // SAFETY: as above; every caller passes AVX2 or AVX-512, and AVX-512 F implies AVX2.
-        unsafe { blend_avx2(out, a, b, w) }
+        Implementation::Avx512 => unsafe { blend_avx512(out, a, b, w) },
+        // SAFETY: as above, AVX2 is present.
+        Implementation::Avx2 => unsafe { blend_avx2(out, a, b, w) },
+        _ => super::generic::blend(out, a, b, w),
     }
 }
 
 /// The AVX2 or AVX-512 clone of the in-place loop.
 #[inline]
 pub(super) fn blend_inplace<T: Element>(imp: Checked, a: &mut [T], b: &[T], w: T::Weights) {
-    if imp.0 == Implementation::Avx512 {
-        // SAFETY: a `Checked` holds only implementations that `has` confirmed on this CPU.
-        unsafe { blend_inplace_avx512(a, b, w) }
-    } else {
-        // SAFETY: as above; every caller passes AVX2 or AVX-512, and AVX-512 F implies AVX2.
-        unsafe { blend_inplace_avx2(a, b, w) }
+    match imp.0 {
+        // SAFETY: a `Checked` holds only implementations that `has` confirmed on this CPU, so
+        // AVX-512 F and BW are present.
+        Implementation::Avx512 => unsafe { blend_inplace_avx512(a, b, w) },
+        // SAFETY: as above, AVX2 is present.
+        Implementation::Avx2 => unsafe { blend_inplace_avx2(a, b, w) },
+        _ => super::generic::blend_inplace(a, b, w),
     }
 }
 
 /// Whether an output of `len` elements is written with non-temporal stores.
+#[cfg(not(miri))]
 #[inline]
 pub(super) fn should_stream<T: Element>(len: usize, stores: Stores) -> bool {
     match stores {
@@ -143,7 +151,9 @@ pub(super) fn should_stream<T: Element>(len: usize, stores: Stores) -> bool {
 /// `kernel(out, a, b)` with the output written by non-temporal stores: each chunk is computed
 /// into a stack buffer that stays in L1, then streamed to `out` in whole cache lines where
 /// possible (64-byte stores with AVX-512, 16-byte ones otherwise). The values are the kernel's
-/// own, so the result is bit for bit that of the cached path.
+/// own, so the result is bit for bit that of the cached path. Not under Miri, which does not
+/// model non-temporal stores.
+#[cfg(not(miri))]
 pub(super) fn blend_streaming<T: Element>(
     imp: Checked,
     out: &mut [T],
@@ -185,6 +195,7 @@ pub(super) fn blend_streaming<T: Element>(
 
 /// `dst.copy_from_slice(src)` with 16-byte non-temporal stores for the whole 16-byte blocks;
 /// `dst` starts 64-byte aligned (or is empty).
+#[cfg(not(miri))]
 #[inline]
 fn stream_copy_sse2<T: Element>(dst: &mut [T], src: &[T]) {
     debug_assert_eq!(dst.len(), src.len());
@@ -205,6 +216,7 @@ fn stream_copy_sse2<T: Element>(dst: &mut [T], src: &[T]) {
 }
 
 /// [`stream_copy_sse2`] with 64-byte stores, one whole cache line each.
+#[cfg(not(miri))]
 #[target_feature(enable = "avx512f")]
 fn stream_copy_avx512<T: Element>(dst: &mut [T], src: &[T]) {
     debug_assert_eq!(dst.len(), src.len());
@@ -223,6 +235,7 @@ fn stream_copy_avx512<T: Element>(dst: &mut [T], src: &[T]) {
 }
 
 /// Prefetches every cache line of `data` into L1 (`prefetcht0`).
+#[cfg(not(miri))]
 #[inline]
 pub(super) fn prefetch<T>(data: &[T]) {
     use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
