@@ -19,15 +19,15 @@ use crate::error::Error;
 use crate::kernels::{Element, Stores};
 
 mod generic;
+#[cfg(target_arch = "x86_64")]
+mod x86_64;
 
 /// Output size in bytes from which [`Stores::Auto`] writes with non-temporal stores (where the
 /// target has them): skipping the read-for-ownership of every output line saves a quarter of
 /// the memory traffic once the output no longer stays in the last-level cache. Measured on a
-/// Xeon (Sapphire Rapids): 14–29% slower at 4–8 MiB, even at 16–24 MiB, 5–28% faster from
-/// 32 MiB (see `notes/simd.md`).
+/// Xeon (Sapphire Rapids): 14–29% slower at 4–8 MiB, about even at 16–24 MiB, 4–28% faster
+/// from 32 MiB (see `notes/simd.md`).
 pub(crate) const STREAM_THRESHOLD: usize = 32 << 20;
-#[cfg(target_arch = "x86_64")]
-mod x86_64;
 
 /// A compiled copy of the blend kernels.
 ///
