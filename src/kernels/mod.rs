@@ -124,8 +124,10 @@ macro_rules! int_element {
             #[inline]
             fn weights(lambda: f64) -> ($wide, $wide) {
                 const ONE: $wide = 1 << $bits;
-                // λ·2ᵏ is exact (a power-of-two scaling) and in [0, 2ᵏ], so the cast is exact.
-                let w = libm::floor(lambda * ONE as f64 + 0.5) as $wide;
+                // λ·2ᵏ is exact (a power-of-two scaling) and in [0, 2ᵏ]. `round` is exact too,
+                // where `floor(x + 0.5)` would round the addition first and turn the largest
+                // double below a tie into the tie's upper neighbour.
+                let w = libm::round(lambda * ONE as f64) as $wide;
                 (w, ONE - w)
             }
 
@@ -379,6 +381,16 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn weight_is_the_exact_rounding_of_lambda_times_scale() {
+        // Just below a tie: λ·256 = 0.5 − 2⁻⁵⁴ must round down, though 0.5 − 2⁻⁵⁴ + 0.5 rounds to 1.
+        let below_tie = (0.5 - f64::EPSILON / 4.0) / 256.0;
+        assert_eq!(applied_lambda::<u8>(below_tie).unwrap(), 0.0);
+        assert_eq!(applied_lambda::<u8>(0.5 / 256.0).unwrap(), 1.0 / 256.0);
+        let below_tie16 = (0.5 - f64::EPSILON / 4.0) / 65536.0;
+        assert_eq!(applied_lambda::<u16>(below_tie16).unwrap(), 0.0);
     }
 
     #[test]
