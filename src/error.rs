@@ -1,5 +1,6 @@
 //! The one error type of the crate.
 
+use crate::layout::Rect;
 use core::fmt;
 
 /// Why a call was refused.
@@ -63,6 +64,49 @@ pub enum Error {
         /// Its name, as [`Implementation::name`](crate::Implementation::name) gives it.
         name: &'static str,
     },
+    /// A CutMix rectangle does not lie inside the image.
+    RectOutOfImage {
+        /// The sample it was given for.
+        sample: usize,
+        /// The rectangle.
+        rect: Rect,
+    },
+    /// A CutMix ratio range is not `0 ≤ min ≤ max ≤ 1`.
+    InvalidRatioRange {
+        /// The lower bound given.
+        min: f64,
+        /// The upper bound given.
+        max: f64,
+    },
+    /// A normalization mean is not finite, or a standard deviation is not finite and above zero.
+    InvalidNormalization {
+        /// The channel.
+        channel: usize,
+        /// Its mean.
+        mean: f32,
+        /// Its standard deviation.
+        std: f32,
+    },
+    /// A detection box is not finite, inverted, or outside its image.
+    BoxOutOfImage {
+        /// 0 for the first image, 1 for the second.
+        image: usize,
+        /// The index of the box in that image's list.
+        index: usize,
+    },
+    /// An output buffer is shorter than the call needs.
+    BufferTooSmall {
+        /// Which buffer.
+        what: &'static str,
+        /// The length needed.
+        needed: usize,
+        /// The length it had.
+        actual: usize,
+    },
+    /// [`Mixup::apply`](crate::Mixup::apply) and [`Mixup::draw`](crate::Mixup::draw) give one λ
+    /// per batch; a `Mixup` set up for per-pair or per-sample λ, per-sample decisions or CutMix
+    /// needs [`Mixup::apply_per_sample`](crate::Mixup::apply_per_sample).
+    NeedsPerSampleApi,
 }
 
 impl fmt::Display for Error {
@@ -102,6 +146,33 @@ impl fmt::Display for Error {
             Error::ImplementationUnavailable { name } => {
                 write!(f, "the {name} kernels cannot run on this machine")
             }
+            Error::RectOutOfImage { sample, rect } => write!(
+                f,
+                "rectangle rows {}..{}, columns {}..{} of sample {sample} is not inside the image",
+                rect.y1, rect.y2, rect.x1, rect.x2
+            ),
+            Error::InvalidRatioRange { min, max } => {
+                write!(
+                    f,
+                    "ratio range [{min}, {max}] is not within 0 <= min <= max <= 1"
+                )
+            }
+            Error::InvalidNormalization { channel, mean, std } => write!(
+                f,
+                "channel {channel} has mean {mean} and std {std}; the mean must be finite and the std finite and above zero"
+            ),
+            Error::BoxOutOfImage { image, index } => write!(
+                f,
+                "box {index} of image {image} is not finite, inverted or outside its image"
+            ),
+            Error::BufferTooSmall {
+                what,
+                needed,
+                actual,
+            } => write!(f, "`{what}` has length {actual}, needs at least {needed}"),
+            Error::NeedsPerSampleApi => f.write_str(
+                "this Mixup uses per-pair or per-sample settings or CutMix; call apply_per_sample",
+            ),
         }
     }
 }

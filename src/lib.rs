@@ -81,24 +81,32 @@ extern crate std;
 
 mod arch;
 mod batch;
+mod cutmix;
 mod error;
 mod kernels;
 mod labels;
+mod layout;
 mod mixup;
 mod pairing;
+mod per_sample;
 mod sampling;
 
 pub use arch::{Implementation, implementation};
 pub use batch::{mix_batch, mix_batch_inplace};
 #[doc(hidden)]
 pub use batch::{mix_batch_inplace_tiled_with, mix_batch_inplace_with, mix_batch_with};
+pub use cutmix::{CutMix, unpasted_fraction};
 pub use error::Error;
 pub use kernels::{Element, applied_lambda, blend, blend_inplace};
 #[doc(hidden)]
 pub use kernels::{blend_cached_with, blend_inplace_with, blend_with};
 pub use labels::{ClassLabel, mix_one_hot, mix_soft};
+pub use layout::{ChannelOrder, ImageLayout, Rect};
 pub use mixup::{Mixup, Outcome};
 pub use pairing::{Pairing, check_permutation};
+pub use per_sample::{
+    SampleOp, mix_batch_per_sample, mix_batch_per_sample_inplace, mix_samples, mix_samples_inplace,
+};
 pub use sampling::Beta;
 
 /// The README's code blocks, compiled and run as doc tests so that the quick start stays true.
