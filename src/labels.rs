@@ -138,6 +138,127 @@ pub fn mix_soft(
     mix_batch(out, rows, num_classes, partners, lambda)
 }
 
+/// Checks a per-sample λ buffer: one λ per sample, each in `[0, 1]`.
+fn check_lambdas(lambdas: &[f64], n: usize) -> Result<(), Error> {
+    check_len("lambdas", n, lambdas.len())?;
+    lambdas
+        .iter()
+        .try_for_each(|&l| check_lambda(l).map(|_| ()))
+}
+
+/// [`mix_one_hot`] with a λ of its own for every sample: row `i` becomes
+/// `λ_i·s(labels[i]) + (1 − λ_i)·s(labels[partners[i]])`.
+///
+/// Pass the `lambdas` that [`mix_batch_per_sample`](crate::mix_batch_per_sample),
+/// [`mix_samples`](crate::mix_samples) or their in-place forms wrote, so that every row
+/// describes its sample exactly; a sample with λ = 1 gets its own (smoothed) one-hot row, exactly
+/// as if it had not been mixed. Every row sums to 1 within a few ulp of `f32`. The same checks
+/// as [`mix_one_hot`] apply, plus `lambdas.len() == labels.len()` with every λ in `[0, 1]`; on
+/// any bad input the call returns an `Err` and writes nothing.
+///
+/// ```
+/// let mut out = [0.0f32; 2 * 2];
+/// mixup::mix_one_hot_per_sample(&mut out, &[0u8, 1], &[1, 0], 2, &[0.25, 1.0], 0.0)?;
+/// assert_eq!(out, [0.25, 0.75, 0.0, 1.0]);
+/// # Ok::<(), mixup::Error>(())
+/// ```
+pub fn mix_one_hot_per_sample<L: ClassLabel>(
+    out: &mut [f32],
+    labels: &[L],
+    partners: &[usize],
+    num_classes: usize,
+    lambdas: &[f64],
+    smoothing: f64,
+) -> Result<(), Error> {
+    check_len("partners", labels.len(), partners.len())?;
+    let expected = labels
+        .len()
+        .checked_mul(num_classes)
+        .ok_or(Error::SizeOverflow)?;
+    check_labels(labels, num_classes)?;
+    check_len("out", expected, out.len())?;
+    check_permutation(partners)?;
+    check_lambdas(lambdas, labels.len())?;
+    let eps = check_smoothing(smoothing)?;
+
+    let off = eps / num_classes as f64;
+    let on = 1.0 - eps + off;
+    for (i, row) in out.chunks_exact_mut(num_classes).enumerate() {
+        // Checked above: both labels are class indices below num_classes.
+        let a = labels[i].class_index().unwrap_or(0);
+        let b = labels[partners[i]].class_index().unwrap_or(0);
+        let (lambda, mu) = (lambdas[i], 1.0 - lambdas[i]);
+        row.fill(off as f32);
+        if a == b {
+            row[a] = on as f32;
+        } else {
+            row[a] = (lambda * on + mu * off) as f32;
+            row[b] = (lambda * off + mu * on) as f32;
+        }
+    }
+    Ok(())
+}
+
+/// One sample's target for a loss computed as `λ·L(a) + (1 − λ)·L(b)`: the sample's own class
+/// `a`, its partner's class `b` and the weight λ of `a`.
+///
+/// ```
+/// use mixup::LabelTriple;
+/// let t = LabelTriple { a: 3, b: 7, lambda: 0.8 };
+/// let loss = |class: usize| if class == 3 { 0.1 } else { 2.0 }; // a per-class loss
+/// let mixed = t.lambda * loss(t.a) + (1.0 - t.lambda) * loss(t.b);
+/// assert!((mixed - 0.48).abs() < 1e-12);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct LabelTriple {
+    /// The sample's own class (`y_a`).
+    pub a: usize,
+    /// The partner's class (`y_b`).
+    pub b: usize,
+    /// The weight of `a`, in `[0, 1]`; `b` weighs `1 − λ`.
+    pub lambda: f64,
+}
+
+/// Writes the `(y_a, y_b, λ)` triple of every sample, for index-based losses
+/// (`λ·CE(logits, y_a) + (1 − λ)·CE(logits, y_b)`, as in the mixup paper's reference code)
+/// instead of soft label rows.
+///
+/// `out[i]` becomes `(labels[i], labels[partners[i]], lambdas[i])`. For one λ per batch pass a
+/// slice filled with it. Every label must be below `num_classes`, `partners` a permutation,
+/// every λ in `[0, 1]` and every buffer of length `labels.len()`; on any bad input the call
+/// returns an `Err` and writes nothing.
+///
+/// ```
+/// use mixup::{LabelTriple, label_triples};
+/// let mut out = [LabelTriple::default(); 2];
+/// label_triples(&mut out, &[4u32, 9], &[1, 0], 10, &[0.7, 1.0])?;
+/// assert_eq!(out[0], LabelTriple { a: 4, b: 9, lambda: 0.7 });
+/// assert_eq!(out[1], LabelTriple { a: 9, b: 4, lambda: 1.0 });
+/// # Ok::<(), mixup::Error>(())
+/// ```
+pub fn label_triples<L: ClassLabel>(
+    out: &mut [LabelTriple],
+    labels: &[L],
+    partners: &[usize],
+    num_classes: usize,
+    lambdas: &[f64],
+) -> Result<(), Error> {
+    let n = labels.len();
+    check_len("out", n, out.len())?;
+    check_len("partners", n, partners.len())?;
+    check_labels(labels, num_classes)?;
+    check_permutation(partners)?;
+    check_lambdas(lambdas, n)?;
+    for (i, t) in out.iter_mut().enumerate() {
+        *t = LabelTriple {
+            a: labels[i].class_index().unwrap_or(0),
+            b: labels[partners[i]].class_index().unwrap_or(0),
+            lambda: lambdas[i],
+        };
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
