@@ -82,6 +82,7 @@ extern crate std;
 mod arch;
 mod batch;
 mod cutmix;
+mod detection;
 mod error;
 mod granularity;
 mod kernels;
@@ -97,6 +98,9 @@ pub use batch::{mix_batch, mix_batch_inplace};
 #[doc(hidden)]
 pub use batch::{mix_batch_inplace_tiled_with, mix_batch_inplace_with, mix_batch_with};
 pub use cutmix::{CutMix, unpasted_fraction};
+pub use detection::{
+    DetectionBox, DetectionImage, DetectionMix, WeightedBox, canvas_len, canvas_size, mix_detection,
+};
 pub use error::Error;
 pub use granularity::{Granularity, Scope};
 pub use kernels::{Element, applied_lambda, blend, blend_inplace};
