@@ -81,6 +81,7 @@ extern crate std;
 
 mod arch;
 mod batch;
+mod collate;
 mod cutmix;
 mod detection;
 mod error;
@@ -97,6 +98,7 @@ pub use arch::{Implementation, implementation};
 pub use batch::{mix_batch, mix_batch_inplace};
 #[doc(hidden)]
 pub use batch::{mix_batch_inplace_tiled_with, mix_batch_inplace_with, mix_batch_with};
+pub use collate::{Normalize, collate_u8};
 pub use cutmix::{CutMix, unpasted_fraction};
 pub use detection::{
     DetectionBox, DetectionImage, DetectionMix, WeightedBox, canvas_len, canvas_size, mix_detection,

@@ -1,0 +1,378 @@
+//! The fused collate: `u8` images (HWC or CHW) → mixed and normalized `f32` CHW, one pass.
+//!
+//! A training loader decodes images to `u8`, mixes them, converts to `f32`, divides by 255 and
+//! normalizes each channel. timm's `FastCollateMixup` mixes in `u8` and converts in a later
+//! pass; here every output element is computed once from the two source bytes, so the batch is
+//! read once and written once, and mixing happens in `f32` (no rounding of the mix to `u8`).
+//!
+//! # The exact formula
+//!
+//! For channel `c` with mean `m_c` and standard deviation `s_c` (as `f32`), two constants are
+//! computed in `f64` and rounded once to `f32`:
+//!
+//! * `scale_c = 1 / (255·s_c)` and `shift_c = −m_c / s_c`.
+//!
+//! For a blended sample with λ, `l = λ` rounded to `f32` and `u = 1 − l` rounded to `f32`; each
+//! output element is then, in `f32` with every operation rounded to nearest-even and no fused
+//! multiply-add (Rust never contracts `a * b + c`):
+//!
+//! * `x = l·a + u·b`, then `y = x·scale_c + shift_c`,
+//!
+//! where `a` and `b` are the sample's and the partner's bytes (exact in `f32`). A kept sample
+//! or a pixel outside a CutMix rectangle uses `x = a`, a pixel inside it `x = b`, which is what
+//! the blend gives at λ = 1 and λ = 0. These are IEEE-754 single-precision operations only, so
+//! the output is bit-identical on every target. `y` differs from `(x/255 − m_c)/s_c` evaluated
+//! exactly by a few `f32` ulp of its magnitude (two roundings in the constants, two in `y`).
+
+use crate::cutmix::unpasted_fraction;
+use crate::error::{Error, check_len};
+use crate::layout::{ChannelOrder, ImageLayout, Rect};
+use crate::pairing::check_permutation;
+use crate::per_sample::{SampleOp, check_ops};
+
+/// Per-channel normalization `(x/255 − mean_c)/std_c`, validated: every mean finite, every
+/// standard deviation finite and above zero, one of each per channel.
+///
+/// ```
+/// use mixup::Normalize;
+/// // The ImageNet statistics.
+/// let norm = Normalize::new(&[0.485, 0.456, 0.406], &[0.229, 0.224, 0.225])?;
+/// assert_eq!(norm.channels(), 3);
+/// assert!(Normalize::new(&[0.5], &[0.0]).is_err());
+/// assert!(Normalize::new(&[0.5, 0.5], &[0.5]).is_err());
+/// # Ok::<(), mixup::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Normalize<'a> {
+    mean: &'a [f32],
+    std: &'a [f32],
+}
+
+impl<'a> Normalize<'a> {
+    /// Checks and wraps the per-channel means and standard deviations.
+    pub fn new(mean: &'a [f32], std: &'a [f32]) -> Result<Normalize<'a>, Error> {
+        check_len("std", mean.len(), std.len())?;
+        for (channel, (&m, &s)) in mean.iter().zip(std).enumerate() {
+            if !(m.is_finite() && s.is_finite() && s > 0.0) {
+                return Err(Error::InvalidNormalization {
+                    channel,
+                    mean: m,
+                    std: s,
+                });
+            }
+        }
+        Ok(Normalize { mean, std })
+    }
+
+    /// The number of channels.
+    ///
+    /// ```
+    /// assert_eq!(mixup::Normalize::new(&[0.5], &[0.25])?.channels(), 1);
+    /// # Ok::<(), mixup::Error>(())
+    /// ```
+    pub fn channels(&self) -> usize {
+        self.mean.len()
+    }
+
+    /// The constants `(scale_c, shift_c)` of channel `c` (see the [module docs](self)), or
+    /// `None` past the last channel.
+    ///
+    /// ```
+    /// let norm = mixup::Normalize::new(&[0.5], &[0.5])?;
+    /// let (scale, shift) = norm.constants(0).unwrap();
+    /// assert_eq!(255.0 * scale + shift, 1.0); // a white pixel: (1 − 0.5)/0.5
+    /// # Ok::<(), mixup::Error>(())
+    /// ```
+    pub fn constants(&self, c: usize) -> Option<(f32, f32)> {
+        let (m, s) = (f64::from(*self.mean.get(c)?), f64::from(*self.std.get(c)?));
+        Some(((1.0 / (255.0 * s)) as f32, (-m / s) as f32))
+    }
+}
+
+/// What a run of output elements is computed from.
+#[derive(Clone, Copy)]
+enum Source {
+    Own,
+    Partner,
+    Blend(f32, f32),
+}
+
+/// Writes one run of output elements from the matching runs of the two samples. With
+/// `stride = 1` the inputs are contiguous; otherwise they are HWC pixels and channel `c` is read.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn run(
+    out: &mut [f32],
+    a: &[u8],
+    b: &[u8],
+    stride: usize,
+    c: usize,
+    src: Source,
+    scale: f32,
+    shift: f32,
+) {
+    let norm = |x: f32| x * scale + shift;
+    match (stride, src) {
+        (1, Source::Own) => out
+            .iter_mut()
+            .zip(a)
+            .for_each(|(o, &x)| *o = norm(x as f32)),
+        (1, Source::Partner) => out
+            .iter_mut()
+            .zip(b)
+            .for_each(|(o, &y)| *o = norm(y as f32)),
+        (1, Source::Blend(l, u)) => out
+            .iter_mut()
+            .zip(a)
+            .zip(b)
+            .for_each(|((o, &x), &y)| *o = norm(l * x as f32 + u * y as f32)),
+        (_, Source::Own) => out
+            .iter_mut()
+            .zip(a.chunks_exact(stride))
+            .for_each(|(o, p)| *o = norm(p[c] as f32)),
+        (_, Source::Partner) => out
+            .iter_mut()
+            .zip(b.chunks_exact(stride))
+            .for_each(|(o, p)| *o = norm(p[c] as f32)),
+        (_, Source::Blend(l, u)) => out
+            .iter_mut()
+            .zip(a.chunks_exact(stride))
+            .zip(b.chunks_exact(stride))
+            .for_each(|((o, p), q)| *o = norm(l * p[c] as f32 + u * q[c] as f32)),
+    }
+}
+
+/// Fused collate: mixes a batch of `u8` images and normalizes it into `f32` CHW, in one pass.
+///
+/// * `out`: `B × C × H × W` `f32`, written in CHW order whatever the input order.
+/// * `src`: `B` samples of `layout` (`u8`, CHW or HWC).
+/// * `partners`: a permutation of `0..B`; `B = partners.len()`.
+/// * `ops`: one [`SampleOp`] per sample (kept, blended, or a CutMix rectangle), for example from
+///   [`Mixup::draw_per_sample`](crate::Mixup::draw_per_sample); every sample reads the original
+///   bytes of its partner.
+/// * `lambdas`: receives the λ of every sample: 1 kept, λ rounded to `f32` for a blend (the
+///   weight actually used), the exact fraction of own pixels kept for CutMix.
+/// * `norm`: one mean and standard deviation per channel.
+///
+/// The formula and its rounding are given in the [module docs](self); the output is
+/// bit-identical on every target. Every input is checked first; on any bad input the call
+/// returns an `Err` and writes nothing.
+///
+/// ```
+/// use mixup::{ImageLayout, Normalize, SampleOp, collate_u8};
+/// // Two 1×2 RGB images, HWC bytes; sample 0 is blended half and half with sample 1.
+/// let src = [0u8, 0, 0, 255, 255, 255, 255, 255, 255, 255, 255, 255];
+/// let norm = Normalize::new(&[0.5; 3], &[0.5; 3])?;
+/// let mut out = [0.0f32; 2 * 3 * 2];
+/// let mut lambdas = [0.0; 2];
+/// let ops = [SampleOp::Blend(0.5), SampleOp::Keep];
+/// collate_u8(&mut out, &src, &ImageLayout::nhwc(3, 1, 2), &[1, 0], &ops, &mut lambdas, &norm)?;
+/// // Sample 0, channel 0 (CHW): pixel 0 is (0 + 255)/2 → 0.0, pixel 1 is 255 → 1.0.
+/// assert_eq!(&out[..2], &[0.0, 1.0]);
+/// assert_eq!(&out[6..], &[1.0; 6]);
+/// assert_eq!(lambdas, [0.5, 1.0]);
+/// # Ok::<(), mixup::Error>(())
+/// ```
+pub fn collate_u8(
+    out: &mut [f32],
+    src: &[u8],
+    layout: &ImageLayout,
+    partners: &[usize],
+    ops: &[SampleOp],
+    lambdas: &mut [f64],
+    norm: &Normalize<'_>,
+) -> Result<(), Error> {
+    let n = partners.len();
+    let sample_len = layout.sample_len()?;
+    let total = n.checked_mul(sample_len).ok_or(Error::SizeOverflow)?;
+    check_len("src", total, src.len())?;
+    check_len("out", total, out.len())?;
+    check_len("ops", n, ops.len())?;
+    check_len("lambdas", n, lambdas.len())?;
+    check_len("mean", layout.channels, norm.channels())?;
+    check_permutation(partners)?;
+    check_ops(layout, ops)?;
+
+    let (c_count, h, w) = (layout.channels, layout.height, layout.width);
+    for (l, op) in lambdas.iter_mut().zip(ops) {
+        *l = match *op {
+            SampleOp::Keep => 1.0,
+            SampleOp::Blend(lambda) => f64::from(lambda as f32),
+            SampleOp::Paste(rect) => unpasted_fraction(h, w, &rect),
+        };
+    }
+    if sample_len == 0 {
+        return Ok(());
+    }
+    // Input runs: one image row of one channel (CHW) or of all channels (HWC).
+    let (stride, in_row) = match layout.order {
+        ChannelOrder::Chw => (1, w),
+        ChannelOrder::Hwc => (c_count, w * c_count),
+    };
+    for (i, out_sample) in out.chunks_exact_mut(sample_len).enumerate() {
+        let a_sample = &src[i * sample_len..][..sample_len];
+        let b_sample = &src[partners[i] * sample_len..][..sample_len];
+        for (c, plane) in out_sample.chunks_exact_mut(h * w).enumerate() {
+            let (scale, shift) = norm.constants(c).unwrap_or((1.0, 0.0));
+            for (y, out_row) in plane.chunks_exact_mut(w).enumerate() {
+                let (start, channel) = match layout.order {
+                    ChannelOrder::Chw => ((c * h + y) * w, 0),
+                    ChannelOrder::Hwc => (y * in_row, c),
+                };
+                let a = &a_sample[start..][..in_row];
+                let b = &b_sample[start..][..in_row];
+                let mut seg = |x1: usize, x2: usize, s: Source| {
+                    let (p, q) = (&a[x1 * stride..x2 * stride], &b[x1 * stride..x2 * stride]);
+                    run(&mut out_row[x1..x2], p, q, stride, channel, s, scale, shift);
+                };
+                match ops[i] {
+                    SampleOp::Keep => seg(0, w, Source::Own),
+                    SampleOp::Blend(lambda) => {
+                        let l = lambda as f32;
+                        seg(0, w, Source::Blend(l, 1.0 - l));
+                    }
+                    SampleOp::Paste(Rect { y1, y2, x1, x2 }) if (y1..y2).contains(&y) => {
+                        seg(0, x1, Source::Own);
+                        seg(x1, x2, Source::Partner);
+                        seg(x2, w, Source::Own);
+                    }
+                    SampleOp::Paste(_) => seg(0, w, Source::Own),
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mix_samples;
+    use std::{vec, vec::Vec};
+
+    /// The formula of the module docs, one element at a time from the definition.
+    fn reference(x: f32, c: usize, norm: &Normalize<'_>) -> f32 {
+        let (scale, shift) = norm.constants(c).unwrap();
+        x * scale + shift
+    }
+
+    #[test]
+    fn matches_the_documented_formula_in_both_orders() {
+        let (c, h, w) = (3usize, 5usize, 7usize);
+        let norm = Normalize::new(&[0.485, 0.456, 0.406], &[0.229, 0.224, 0.225]).unwrap();
+        let chw: Vec<u8> = (0..3 * c * h * w).map(|k| (k * 37 % 256) as u8).collect();
+        // The same images in HWC order.
+        let mut hwc = vec![0u8; chw.len()];
+        for s in 0..3 {
+            for ch in 0..c {
+                for p in 0..h * w {
+                    hwc[s * c * h * w + p * c + ch] = chw[s * c * h * w + ch * h * w + p];
+                }
+            }
+        }
+        let partners = [2, 0, 1];
+        let rect = Rect {
+            y1: 1,
+            y2: 4,
+            x1: 2,
+            x2: 7,
+        };
+        let ops = [SampleOp::Blend(0.3), SampleOp::Paste(rect), SampleOp::Keep];
+        let mut expect = vec![0.0f32; chw.len()];
+        for s in 0..3 {
+            let j = partners[s];
+            for ch in 0..c {
+                for y in 0..h {
+                    for x in 0..w {
+                        let k = ch * h * w + y * w + x;
+                        let (a, b) = (chw[s * c * h * w + k] as f32, chw[j * c * h * w + k] as f32);
+                        let v = match ops[s] {
+                            SampleOp::Blend(l) => (l as f32) * a + (1.0 - l as f32) * b,
+                            SampleOp::Paste(r)
+                                if (r.y1..r.y2).contains(&y) && (r.x1..r.x2).contains(&x) =>
+                            {
+                                b
+                            }
+                            _ => a,
+                        };
+                        expect[s * c * h * w + k] = reference(v, ch, &norm);
+                    }
+                }
+            }
+        }
+        for (layout, data) in [
+            (ImageLayout::nchw(c, h, w), &chw),
+            (ImageLayout::nhwc(c, h, w), &hwc),
+        ] {
+            let mut out = vec![0.0f32; chw.len()];
+            let mut lambdas = [0.0; 3];
+            collate_u8(
+                &mut out,
+                data,
+                &layout,
+                &partners,
+                &ops,
+                &mut lambdas,
+                &norm,
+            )
+            .unwrap();
+            assert_eq!(
+                out.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                expect.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "{layout:?}"
+            );
+            assert_eq!(lambdas, [f64::from(0.3f32), 1.0 - 15.0 / 35.0, 1.0]);
+        }
+        // CutMix and kept samples agree with mixing in u8 first: no rounding is involved.
+        let mut mixed = vec![0u8; chw.len()];
+        let mut lambdas = [0.0; 3];
+        mix_samples(
+            &mut mixed,
+            &chw,
+            &ImageLayout::nchw(c, h, w),
+            &partners,
+            &ops,
+            &mut lambdas,
+        )
+        .unwrap();
+        for k in c * h * w..chw.len() {
+            let ch = (k / (h * w)) % c;
+            assert_eq!(expect[k], reference(mixed[k] as f32, ch, &norm));
+        }
+    }
+
+    #[test]
+    fn bad_input_writes_nothing() {
+        let norm = Normalize::new(&[0.5], &[0.5]).unwrap();
+        let src = [0u8; 8];
+        let mut out = [9.0f32; 8];
+        let mut lambdas = [7.0; 2];
+        let layout = ImageLayout::hw(2, 2);
+        let bad_rect = [
+            SampleOp::Keep,
+            SampleOp::Paste(Rect {
+                y1: 0,
+                y2: 1,
+                x1: 0,
+                x2: 3,
+            }),
+        ];
+        assert!(
+            collate_u8(
+                &mut out,
+                &src,
+                &layout,
+                &[1, 0],
+                &bad_rect,
+                &mut lambdas,
+                &norm
+            )
+            .is_err()
+        );
+        let ops = [SampleOp::Keep; 2];
+        assert!(collate_u8(&mut out, &src, &layout, &[1, 1], &ops, &mut lambdas, &norm).is_err());
+        let rgb = Normalize::new(&[0.5; 3], &[0.5; 3]).unwrap();
+        assert!(collate_u8(&mut out, &src, &layout, &[1, 0], &ops, &mut lambdas, &rgb).is_err());
+        assert_eq!((out, lambdas), ([9.0; 8], [7.0; 2]));
+    }
+}
