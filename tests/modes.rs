@@ -25,7 +25,7 @@ fn lambda() -> impl Strategy<Value = f64> {
 }
 
 fn layout() -> impl Strategy<Value = ImageLayout> {
-    (1usize..4, 0usize..7, 0usize..7, any::<bool>()).prop_map(|(c, h, w, hwc)| {
+    (1usize..4, 0usize..7, 0usize..20, any::<bool>()).prop_map(|(c, h, w, hwc)| {
         if hwc {
             ImageLayout::nhwc(c, h, w)
         } else {

@@ -1,0 +1,110 @@
+//! The fused u8 collate against mixing then normalizing in two passes, and in-place mixing with a
+//! λ per sample against one λ per batch and against a plain copy of the batch, all in one run.
+//!
+//! `cargo bench --bench collate`; compare the medians within one run (the machine is shared).
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use mixup::{
+    ImageLayout, Normalize, Pairing, SampleOp, collate_u8, mix_batch_inplace,
+    mix_batch_per_sample_inplace, mix_samples,
+};
+use rand_core::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use std::hint::black_box;
+use std::time::Duration;
+
+const B: usize = 64;
+const C: usize = 3;
+const H: usize = 224;
+const W: usize = 224;
+
+fn partners() -> Vec<usize> {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+    let mut p = vec![0; B];
+    Pairing::Shuffle.fill(&mut rng, &mut p).unwrap();
+    p
+}
+
+/// One λ per sample, away from 0 and 1 so that every sample is blended.
+fn lambdas() -> Vec<f64> {
+    (0..B).map(|i| 0.1 + 0.8 * i as f64 / B as f64).collect()
+}
+
+fn collate(c: &mut Criterion) {
+    let partners = partners();
+    let ops: Vec<SampleOp> = lambdas().into_iter().map(SampleOp::Blend).collect();
+    let keep = vec![SampleOp::Keep; B];
+    let identity: Vec<usize> = (0..B).collect();
+    let norm = Normalize::new(&[0.485, 0.456, 0.406], &[0.229, 0.224, 0.225]).unwrap();
+    let src: Vec<u8> = (0..B * C * H * W).map(|k| (k * 31 % 251) as u8).collect();
+    let mut mixed = vec![0u8; src.len()];
+    let mut out = vec![0.0f32; src.len()];
+    let mut lam = vec![0.0; B];
+
+    let mut g = c.benchmark_group("collate_64x3x224x224_u8_to_f32");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4))
+        .throughput(Throughput::Bytes(src.len() as u64));
+    for layout in [ImageLayout::nhwc(C, H, W), ImageLayout::nchw(C, H, W)] {
+        let tag = if layout == ImageLayout::nhwc(C, H, W) {
+            "hwc"
+        } else {
+            "chw"
+        };
+        g.bench_function(format!("fused_{tag}"), |b| {
+            b.iter(|| {
+                collate_u8(&mut out, &src, &layout, &partners, &ops, &mut lam, &norm).unwrap();
+                black_box(&out);
+            })
+        });
+        // timm's order: mix in u8, then convert and normalize in a second pass (the same
+        // normalization code, with every sample kept).
+        g.bench_function(format!("two_pass_{tag}"), |b| {
+            b.iter(|| {
+                mix_samples(&mut mixed, &src, &layout, &partners, &ops, &mut lam).unwrap();
+                collate_u8(&mut out, &mixed, &layout, &identity, &keep, &mut lam, &norm).unwrap();
+                black_box(&out);
+            })
+        });
+    }
+    g.finish();
+}
+
+fn per_sample_inplace(c: &mut Criterion) {
+    let partners = partners();
+    let lambdas = lambdas();
+    let len = C * H * W;
+    let mut batch: Vec<f32> = (0..B * len).map(|k| (k % 1000) as f32).collect();
+    let mut copy = vec![0.0f32; batch.len()];
+    let mut lam = lambdas.clone();
+
+    let mut g = c.benchmark_group("inplace_64x3x224x224_f32");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4))
+        .throughput(Throughput::Bytes((batch.len() * 4) as u64));
+    g.bench_function("copy_bound", |b| {
+        b.iter(|| {
+            copy.copy_from_slice(&batch);
+            black_box(&copy);
+        })
+    });
+    g.bench_function("one_lambda", |b| {
+        b.iter(|| {
+            mix_batch_inplace(&mut batch, len, &partners, 0.3).unwrap();
+            black_box(&batch);
+        })
+    });
+    g.bench_function("per_sample_lambda", |b| {
+        b.iter(|| {
+            lam.copy_from_slice(&lambdas);
+            mix_batch_per_sample_inplace(&mut batch, len, &partners, &mut lam).unwrap();
+            black_box(&batch);
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, collate, per_sample_inplace);
+criterion_main!(benches);
