@@ -5,24 +5,7 @@
 //! pass; here every output element is computed once from the two source bytes, so the batch is
 //! read once and written once, and mixing happens in `f32` (no rounding of the mix to `u8`).
 //!
-//! # The exact formula
-//!
-//! For channel `c` with mean `m_c` and standard deviation `s_c` (as `f32`), two constants are
-//! computed in `f64` and rounded once to `f32`:
-//!
-//! * `scale_c = 1 / (255·s_c)` and `shift_c = −m_c / s_c`.
-//!
-//! For a blended sample with λ, `l = λ` rounded to `f32` and `u = 1 − l` rounded to `f32`; each
-//! output element is then, in `f32` with every operation rounded to nearest-even and no fused
-//! multiply-add (Rust never contracts `a * b + c`):
-//!
-//! * `x = l·a + u·b`, then `y = x·scale_c + shift_c`,
-//!
-//! where `a` and `b` are the sample's and the partner's bytes (exact in `f32`). A kept sample
-//! or a pixel outside a CutMix rectangle uses `x = a`, a pixel inside it `x = b`, which is what
-//! the blend gives at λ = 1 and λ = 0. These are IEEE-754 single-precision operations only, so
-//! the output is bit-identical on every target. `y` differs from `(x/255 − m_c)/s_c` evaluated
-//! exactly by a few `f32` ulp of its magnitude (two roundings in the constants, two in `y`).
+//! The exact formula and its rounding are documented on [`collate_u8`].
 
 use crate::cutmix::unpasted_fraction;
 use crate::error::{Error, check_len};
@@ -49,7 +32,16 @@ pub struct Normalize<'a> {
 }
 
 impl<'a> Normalize<'a> {
-    /// Checks and wraps the per-channel means and standard deviations.
+    /// Checks and wraps the per-channel means and standard deviations (as fractions of 255).
+    ///
+    /// ```
+    /// use mixup::{Error, Normalize};
+    /// assert!(Normalize::new(&[0.5, 0.5], &[0.25, 0.25]).is_ok());
+    /// assert!(matches!(
+    ///     Normalize::new(&[0.5, 0.5], &[0.25, -1.0]),
+    ///     Err(Error::InvalidNormalization { channel: 1, .. })
+    /// ));
+    /// ```
     pub fn new(mean: &'a [f32], std: &'a [f32]) -> Result<Normalize<'a>, Error> {
         check_len("std", mean.len(), std.len())?;
         for (channel, (&m, &s)) in mean.iter().zip(std).enumerate() {
@@ -74,7 +66,7 @@ impl<'a> Normalize<'a> {
         self.mean.len()
     }
 
-    /// The constants `(scale_c, shift_c)` of channel `c` (see the [module docs](self)), or
+    /// The constants `(scale_c, shift_c)` of channel `c` (see [`collate_u8`]), or
     /// `None` past the last channel.
     ///
     /// ```
@@ -240,9 +232,28 @@ fn rgb_run(rows: [&mut [f32]; 3], a: &[u8], b: &[u8], s: Source, k: [(f32, f32);
 ///   weight actually used), the exact fraction of own pixels kept for CutMix.
 /// * `norm`: one mean and standard deviation per channel.
 ///
-/// The formula and its rounding are given in the [module docs](self); the output is
-/// bit-identical on every target. Every input is checked first; on any bad input the call
-/// returns an `Err` and writes nothing.
+/// Every input is checked first; on any bad input the call returns an `Err` and writes nothing.
+///
+/// # The exact formula
+///
+/// For channel `c` with mean `m_c` and standard deviation `s_c` (as `f32`), two constants are
+/// computed in `f64` and rounded once to `f32`:
+///
+/// * `scale_c = 1 / (255·s_c)` and `shift_c = −m_c / s_c`.
+///
+/// For a blended sample with λ, `l = λ` rounded to `f32` and `u = 1 − l` rounded to `f32`; each
+/// output element is then, in `f32` with every operation rounded to nearest-even and no fused
+/// multiply-add (Rust never contracts `a * b + c`):
+///
+/// * `x = l·a + u·b`, then `y = x·scale_c + shift_c`,
+///
+/// where `a` and `b` are the sample's and the partner's bytes (exact in `f32`). A kept sample
+/// or a pixel outside a CutMix rectangle uses `x = a`, a pixel inside it `x = b`, which is what
+/// the blend gives at λ = 1 and λ = 0. These are IEEE-754 single-precision operations only, so
+/// the output is bit-identical on every target. `y` differs from `(x/255 − m_c)/s_c` evaluated
+/// exactly by a few `f32` ulp of its magnitude (two roundings in the constants, two in `y`).
+///
+/// # Example
 ///
 /// ```
 /// use mixup::{ImageLayout, Normalize, SampleOp, collate_u8};

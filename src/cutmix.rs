@@ -2,20 +2,7 @@
 //! Localizable Features"](https://arxiv.org/abs/1905.04899), ICCV 2019): a rectangle of the
 //! partner replaces the same rectangle of the sample, and the labels are weighted by area.
 //!
-//! # Conventions
-//!
-//! The rectangle follows timm's `rand_bbox` / `rand_bbox_minmax` / `correct_lam` conventions
-//! (`timm/data/mixup.py`), re-derived here:
-//!
-//! * From λ: side ratio `r = √(1 − λ)`, rectangle `⌊H·r⌋ × ⌊W·r⌋` centred on a uniform pixel
-//!   `(cy, cx)`, with rows `cy − ⌊h/2⌋ .. cy − ⌊h/2⌋ + h`, clipped to the image. (timm takes
-//!   `cy ± ⌊h/2⌋`, one row short for odd `h`; here the unclipped rectangle has exactly the area
-//!   λ asks for, up to the floor.)
-//! * From a ratio range `[min, max]`: height uniform in `⌊H·min⌋ ..= ⌊H·max⌋`, width likewise
-//!   and independently, placed uniformly so that it lies inside the image (no clipping); λ is
-//!   not drawn.
-//! * λ is always corrected to what was done: the exact fraction of the sample's own pixels
-//!   kept, `(H·W − area)/(H·W)`, one correctly rounded division ([`unpasted_fraction`]).
+//! The rectangle conventions are documented on [`CutMix`].
 
 use crate::error::Error;
 use crate::layout::Rect;
@@ -45,11 +32,29 @@ pub fn unpasted_fraction(height: usize, width: usize, rect: &Rect) -> f64 {
     (total - area) as f64 / total as f64
 }
 
-/// The CutMix rectangle settings: λ ~ Beta(α, α) and the rectangle from λ, or a rectangle from a
-/// ratio range.
+/// CutMix (Yun et al., ["CutMix: Regularization Strategy to Train Strong Classifiers with
+/// Localizable Features"](https://arxiv.org/abs/1905.04899), ICCV 2019): the rectangle settings,
+/// λ ~ Beta(α, α) and the rectangle from λ, or a rectangle from a ratio range.
 ///
 /// Used by [`Mixup::with_cutmix`](crate::Mixup::with_cutmix), or on its own with
-/// [`mix_samples_inplace`](crate::mix_samples_inplace):
+/// [`mix_samples_inplace`](crate::mix_samples_inplace) (example below).
+///
+/// # Conventions
+///
+/// The rectangle follows timm's `rand_bbox` / `rand_bbox_minmax` / `correct_lam` conventions
+/// (`timm/data/mixup.py`), re-derived here:
+///
+/// * From λ: side ratio `r = √(1 − λ)`, rectangle `⌊H·r⌋ × ⌊W·r⌋` centred on a uniform pixel
+///   `(cy, cx)`, with rows `cy − ⌊h/2⌋ .. cy − ⌊h/2⌋ + h`, clipped to the image. (timm takes
+///   `cy ± ⌊h/2⌋`, one row short for odd `h`; here the unclipped rectangle has exactly the area
+///   λ asks for, up to the floor.)
+/// * From a ratio range `[min, max]`: height uniform in `⌊H·min⌋ ..= ⌊H·max⌋`, width likewise
+///   and independently, placed uniformly so that it lies inside the image (no clipping); λ is
+///   not drawn.
+/// * λ is always corrected to what was done: the exact fraction of the sample's own pixels
+///   kept, `(H·W − area)/(H·W)`, one correctly rounded division ([`unpasted_fraction`]).
+///
+/// # Example
 ///
 /// ```
 /// use mixup::{CutMix, ImageLayout, SampleOp, mix_samples_inplace};

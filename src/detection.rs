@@ -2,15 +2,7 @@
 //! Neural Networks"](https://arxiv.org/abs/1902.04103), 2019): two images of possibly different
 //! sizes are blended on one canvas and the boxes of both are kept, weighted by λ and 1 − λ.
 //!
-//! # The canvas
-//!
-//! The canvas is `max(H_a, H_b) × max(W_a, W_b)` ([`canvas_size`]), both images at its top left
-//! corner. As in the paper, each image is weighted onto a canvas of zeros: a pixel covered by
-//! both images is `λ·a + (1 − λ)·b`, a pixel covered by `a` alone is `λ·a` (blended with zero),
-//! one covered by `b` alone is `(1 − λ)·b`, and the rest is zero. No pixel is renormalized, so a
-//! lone image is darker where the other does not reach, exactly as its boxes' loss weights say.
-//! The blend uses the crate's kernels, so it is exact at λ = 0 and 1 and, for integer data,
-//! uses the quantized λ, which then also weights the boxes. The paper draws λ ~ Beta(1.5, 1.5).
+//! The canvas and its padding are documented on [`mix_detection`].
 
 use crate::error::{Error, check_len};
 use crate::kernels::{Element, Plan, plan, run};
@@ -176,8 +168,9 @@ fn fill_run<T: Element>(p: Plan<T::Weights>, out: &mut [T], a: &[T], b: &[T]) {
     out[reach..].fill(T::default());
 }
 
-/// Mixup for detection: blends two images onto a zero canvas of
-/// [`canvas_size`] with weights λ and 1 − λ (see the [module docs](self) for the padding) and
+/// Mixup for detection (Zhang et al., ["Bag of Freebies for Training Object Detection Neural
+/// Networks"](https://arxiv.org/abs/1902.04103), 2019): blends two images onto a zero canvas of
+/// [`canvas_size`] with weights λ and 1 − λ (see below for the padding) and
 /// writes the boxes of both, `a`'s first with weight λ then `b`'s with weight 1 − λ.
 ///
 /// * `canvas`: exactly [`canvas_len`]`(channels, (H_a, W_a), (H_b, W_b))` elements, written in
@@ -187,6 +180,18 @@ fn fill_run<T: Element>(p: Plan<T::Weights>, out: &mut [T], a: &[T], b: &[T]) {
 ///
 /// Every input is checked first (pixel counts, every box finite, ordered and inside its image,
 /// buffer sizes, λ); on any bad input the call returns an `Err` and writes nothing.
+///
+/// # The canvas
+///
+/// The canvas is `max(H_a, H_b) × max(W_a, W_b)` ([`canvas_size`]), both images at its top left
+/// corner. As in the paper, each image is weighted onto a canvas of zeros: a pixel covered by
+/// both images is `λ·a + (1 − λ)·b`, a pixel covered by `a` alone is `λ·a` (blended with zero),
+/// one covered by `b` alone is `(1 − λ)·b`, and the rest is zero. No pixel is renormalized, so a
+/// lone image is darker where the other does not reach, exactly as its boxes' loss weights say.
+/// The blend uses the crate's kernels, so it is exact at λ = 0 and 1 and, for integer data,
+/// uses the quantized λ, which then also weights the boxes. The paper draws λ ~ Beta(1.5, 1.5).
+///
+/// # Example
 ///
 /// ```
 /// use mixup::{ChannelOrder, DetectionBox, DetectionImage, WeightedBox, canvas_len, mix_detection};

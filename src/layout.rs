@@ -47,6 +47,11 @@ pub struct ImageLayout {
 
 impl ImageLayout {
     /// Samples of `C × H × W` elements, channel planes one after the other (NCHW batches).
+    ///
+    /// ```
+    /// let l = mixup::ImageLayout::nchw(3, 32, 32);
+    /// assert_eq!((l.channels, l.height, l.width), (3, 32, 32));
+    /// ```
     pub const fn nchw(channels: usize, height: usize, width: usize) -> ImageLayout {
         ImageLayout {
             channels,
@@ -57,6 +62,11 @@ impl ImageLayout {
     }
 
     /// Samples of `H × W × C` elements, the channels of each pixel together (NHWC batches).
+    ///
+    /// ```
+    /// let l = mixup::ImageLayout::nhwc(3, 32, 32);
+    /// assert_eq!(l.order, mixup::ChannelOrder::Hwc);
+    /// ```
     pub const fn nhwc(channels: usize, height: usize, width: usize) -> ImageLayout {
         ImageLayout {
             channels,
@@ -67,11 +77,20 @@ impl ImageLayout {
     }
 
     /// Single-channel samples of `H × W` elements.
+    ///
+    /// ```
+    /// assert_eq!(mixup::ImageLayout::hw(28, 28), mixup::ImageLayout::nchw(1, 28, 28));
+    /// ```
     pub const fn hw(height: usize, width: usize) -> ImageLayout {
         ImageLayout::nchw(1, height, width)
     }
 
     /// Elements in one sample, `C·H·W`, or [`Error::SizeOverflow`].
+    ///
+    /// ```
+    /// assert_eq!(mixup::ImageLayout::nhwc(3, 4, 5).sample_len()?, 60);
+    /// # Ok::<(), mixup::Error>(())
+    /// ```
     pub fn sample_len(&self) -> Result<usize, Error> {
         self.channels
             .checked_mul(self.height)
@@ -80,6 +99,11 @@ impl ImageLayout {
     }
 
     /// Pixels in one channel plane, `H·W`, or [`Error::SizeOverflow`].
+    ///
+    /// ```
+    /// assert_eq!(mixup::ImageLayout::nchw(3, 4, 5).area()?, 20);
+    /// # Ok::<(), mixup::Error>(())
+    /// ```
     pub fn area(&self) -> Result<usize, Error> {
         self.height
             .checked_mul(self.width)
@@ -172,21 +196,37 @@ pub struct Rect {
 
 impl Rect {
     /// Height of the rectangle (0 if `y2 ≤ y1`).
+    ///
+    /// ```
+    /// assert_eq!(mixup::Rect { y1: 2, y2: 5, x1: 0, x2: 1 }.height(), 3);
+    /// ```
     pub fn height(&self) -> usize {
         self.y2.saturating_sub(self.y1)
     }
 
     /// Width of the rectangle (0 if `x2 ≤ x1`).
+    ///
+    /// ```
+    /// assert_eq!(mixup::Rect { y1: 0, y2: 1, x1: 4, x2: 2 }.width(), 0);
+    /// ```
     pub fn width(&self) -> usize {
         self.x2.saturating_sub(self.x1)
     }
 
     /// Pixels covered, `height × width` (saturating).
+    ///
+    /// ```
+    /// assert_eq!(mixup::Rect { y1: 1, y2: 3, x1: 1, x2: 4 }.area(), 6);
+    /// ```
     pub fn area(&self) -> usize {
         self.height().saturating_mul(self.width())
     }
 
     /// Whether the rectangle covers no pixel.
+    ///
+    /// ```
+    /// assert!(mixup::Rect { y1: 3, y2: 3, x1: 0, x2: 9 }.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.height() == 0 || self.width() == 0
     }

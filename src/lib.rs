@@ -38,6 +38,10 @@
 //! | mix two slices | [`blend`], [`blend_inplace`], [`applied_lambda`] |
 //! | mix a batch | [`mix_batch`] (out of place), [`mix_batch_inplace`] (no copy of the batch) |
 //! | mix labels | [`mix_one_hot`] (class indices, optional smoothing), [`mix_soft`] (soft or multi-hot rows) |
+//! | a λ per pair or per sample, CutMix | [`Mixup::apply_per_sample`], [`Granularity`], [`Scope`], [`CutMix`], [`SampleOp`], [`mix_batch_per_sample_inplace`], [`mix_samples_inplace`] |
+//! | labels per sample | [`mix_one_hot_per_sample`], [`label_triples`] (`(y_a, y_b, λ)` for index-based losses) |
+//! | detection | [`mix_detection`], [`canvas_size`], [`canvas_len`] |
+//! | u8 loader batches | [`collate_u8`] (mix and normalize to `f32` CHW in one pass), [`Normalize`] |
 //!
 //! # Choosing α and a pairing
 //!
