@@ -13,7 +13,7 @@ use rand_core::Rng;
 /// The fraction of an `height × width` image's pixels that lie outside `rect`:
 /// `(H·W − area)/(H·W)`, the corrected λ of CutMix. 1 for an image without pixels.
 ///
-/// The numerator and denominator are exact integers (below 2⁵³ they are exact in `f64`), so the
+/// The numerator and denominator are exact integers; below 2⁵³ they are exact in `f64` and the
 /// result is one correctly rounded division. A rectangle reaching outside the image counts only
 /// up to the image's area.
 ///
@@ -24,11 +24,12 @@ use rand_core::Rng;
 /// assert_eq!(unpasted_fraction(0, 4, &Rect::default()), 1.0);
 /// ```
 pub fn unpasted_fraction(height: usize, width: usize, rect: &Rect) -> f64 {
-    let total = height.saturating_mul(width);
+    // In u128 the products are exact for every usize, so huge images cannot saturate.
+    let total = height as u128 * width as u128;
     if total == 0 {
         return 1.0;
     }
-    let area = rect.area().min(total);
+    let area = (rect.height() as u128 * rect.width() as u128).min(total);
     (total - area) as f64 / total as f64
 }
 
