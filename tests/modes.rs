@@ -526,3 +526,57 @@ fn pair_granularity_with_flip_is_timm_pair_mode() {
     // Three pairs, three different λ (with probability one).
     assert!(lambdas[0] != lambdas[1] && lambdas[1] != lambdas[2]);
 }
+
+/// The per-sample decisions happen with the configured probabilities: counts over many samples
+/// stay within six standard deviations of the binomial mean (fixed seed; a wrong probability, a
+/// decision taken per batch instead of per sample, or a skipped draw moves them far outside).
+#[test]
+fn per_sample_decisions_have_the_configured_frequencies() {
+    let (p, s) = (0.3, 0.25);
+    let mixup = Mixup::new(0.5)
+        .unwrap()
+        .with_pairing(Pairing::Derangement)
+        .with_granularity(Granularity::Sample)
+        .with_probability(p)
+        .unwrap()
+        .with_probability_scope(Scope::Sample)
+        .with_cutmix(CutMix::new(1.0).unwrap(), s)
+        .unwrap()
+        .with_switch_scope(Scope::Sample);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(2024);
+    let (batches, n) = (2000usize, 16usize);
+    let (mut partners, mut ops) = (vec![0; n], vec![SampleOp::Keep; n]);
+    let (mut applied, mut cut, mut lambda_sum) = (0usize, 0usize, 0.0f64);
+    for _ in 0..batches {
+        mixup
+            .draw_per_sample(&mut rng, &ImageLayout::hw(32, 32), &mut partners, &mut ops)
+            .unwrap();
+        for op in &ops {
+            match op {
+                SampleOp::Keep => {}
+                SampleOp::Blend(l) => {
+                    applied += 1;
+                    lambda_sum += l;
+                }
+                SampleOp::Paste(_) => {
+                    applied += 1;
+                    cut += 1;
+                }
+            }
+        }
+    }
+    let total = (batches * n) as f64;
+    let within = |count: usize, trials: f64, q: f64| {
+        let (mean, sd) = (trials * q, (trials * q * (1.0 - q)).sqrt());
+        (count as f64 - mean).abs() <= 6.0 * sd
+    };
+    assert!(within(applied, total, p), "{applied} of {total} applied");
+    assert!(within(cut, applied as f64, s), "{cut} of {applied} cut");
+    // Beta(0.5, 0.5) has mean 1/2 and variance 1/8.
+    let blends = (applied - cut) as f64;
+    let mean = lambda_sum / blends;
+    assert!(
+        (mean - 0.5).abs() <= 6.0 * (0.125 / blends).sqrt(),
+        "mean λ {mean}"
+    );
+}
