@@ -1,12 +1,14 @@
-//! The fused u8 collate against mixing then normalizing in two passes, and in-place mixing with a
-//! λ per sample against one λ per batch and against a plain copy of the batch, all in one run.
+//! The fused u8 collate against mixing then normalizing in two passes, in-place mixing with a λ
+//! per sample against one λ per batch and against a plain copy of the batch, and CutMix and the
+//! detection canvas against copies of their bytes, all in one run.
 //!
 //! `cargo bench --bench collate`; compare the medians within one run (the machine is shared).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mixup::{
-    ImageLayout, Normalize, Pairing, SampleOp, collate_u8, mix_batch_inplace,
-    mix_batch_per_sample_inplace, mix_samples,
+    ChannelOrder, CutMix, DetectionImage, ImageLayout, Normalize, Pairing, SampleOp, collate_u8,
+    mix_batch_inplace, mix_batch_per_sample_inplace, mix_detection, mix_samples,
+    mix_samples_inplace,
 };
 use rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -106,5 +108,76 @@ fn per_sample_inplace(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, collate, per_sample_inplace);
+/// The other hot loops: CutMix in place with a rectangle per sample (row copies only) and the
+/// detection canvas, each next to a copy of the bytes it touches at most.
+fn cutmix_and_detection(c: &mut Criterion) {
+    let partners = partners();
+    let len = C * H * W;
+    let layout = ImageLayout::nchw(C, H, W);
+    let mut batch: Vec<f32> = (0..B * len).map(|k| (k % 1000) as f32).collect();
+    let mut copy = vec![0.0f32; batch.len()];
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+    let cutmix = CutMix::new(1.0).unwrap();
+    let ops: Vec<SampleOp> = (0..B)
+        .map(|_| SampleOp::Paste(cutmix.sample(&mut rng, H, W).0))
+        .collect();
+    let mut lam = vec![0.0; B];
+
+    let mut g = c.benchmark_group("cutmix_64x3x224x224_f32");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .throughput(Throughput::Bytes((batch.len() * 4) as u64));
+    g.bench_function("copy_bound", |b| {
+        b.iter(|| {
+            copy.copy_from_slice(&batch);
+            black_box(&copy);
+        })
+    });
+    g.bench_function("per_sample_rects_inplace", |b| {
+        b.iter(|| {
+            mix_samples_inplace(&mut batch, &layout, &partners, &ops, &mut lam).unwrap();
+            black_box(&batch);
+        })
+    });
+    g.finish();
+
+    let (ha, wa, hb, wb) = (480, 640, 512, 512);
+    let da: Vec<u8> = (0..3 * ha * wa).map(|k| (k % 251) as u8).collect();
+    let db: Vec<u8> = (0..3 * hb * wb).map(|k| (k % 241) as u8).collect();
+    let a = DetectionImage {
+        data: &da,
+        height: ha,
+        width: wa,
+        boxes: &[],
+    };
+    let b_img = DetectionImage {
+        data: &db,
+        height: hb,
+        width: wb,
+        boxes: &[],
+    };
+    let mut canvas = vec![0u8; mixup::canvas_len(3, (ha, wa), (hb, wb)).unwrap()];
+    let mut canvas_copy = vec![0u8; canvas.len()];
+    let mut g = c.benchmark_group("detection_u8_480x640_512x512");
+    g.sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .throughput(Throughput::Bytes(canvas.len() as u64));
+    g.bench_function("copy_canvas_bound", |b| {
+        b.iter(|| {
+            canvas_copy.copy_from_slice(&canvas);
+            black_box(&canvas_copy);
+        })
+    });
+    g.bench_function("mix_detection_hwc", |b| {
+        b.iter(|| {
+            mix_detection(&mut canvas, &mut [], &a, &b_img, 3, ChannelOrder::Hwc, 0.4).unwrap();
+            black_box(&canvas);
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, collate, per_sample_inplace, cutmix_and_detection);
 criterion_main!(benches);

@@ -147,8 +147,7 @@ const ZEROS: usize = 256;
 
 /// Writes one canvas run: `a` and `b` are the image runs that reach it (each a prefix of the
 /// run, or absent); past both, zeros.
-fn fill_run<T: Element>(p: Plan<T::Weights>, out: &mut [T], a: &[T], b: &[T]) {
-    let zero = [T::default(); ZEROS];
+fn fill_run<T: Element>(p: Plan<T::Weights>, zero: &[T; ZEROS], out: &mut [T], a: &[T], b: &[T]) {
     let both = a.len().min(b.len());
     run(p, &mut out[..both], &a[..both], &b[..both]);
     let reach = a.len().max(b.len());
@@ -245,10 +244,17 @@ pub fn mix_detection<T: Element>(
         ChannelOrder::Chw => 1,
         ChannelOrder::Hwc => channels,
     };
+    let zero = [T::default(); ZEROS];
     if width * unit > 0 {
         for (k, out) in canvas.chunks_exact_mut(width * unit).enumerate() {
             let (plane, y) = (k / height, k % height);
-            fill_run(p, out, line(a, unit, plane, y), line(b, unit, plane, y));
+            fill_run(
+                p,
+                &zero,
+                out,
+                line(a, unit, plane, y),
+                line(b, unit, plane, y),
+            );
         }
     }
 
