@@ -270,6 +270,29 @@ fn rgb_run(rows: [&mut [f32]; 3], a: &[u8], b: &[u8], s: Source, k: [(f32, f32);
 /// assert_eq!(lambdas, [0.5, 1.0]);
 /// # Ok::<(), mixup::Error>(())
 /// ```
+///
+/// A loader's whole step: draw with a [`Mixup`](crate::Mixup), collate, then the labels from the
+/// λ the collate reports.
+///
+/// ```
+/// use mixup::{CutMix, Granularity, ImageLayout, Mixup, Normalize, SampleOp, collate_u8, mix_one_hot_per_sample};
+/// use rand_core::SeedableRng;
+/// let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(9);
+/// let mixup = Mixup::new(0.8)?.with_cutmix(CutMix::new(1.0)?, 0.5)?.with_granularity(Granularity::Sample);
+/// let layout = ImageLayout::nhwc(3, 8, 8); // decoded images
+/// let (b, classes) = (4, 10);
+/// let decoded: Vec<u8> = (0..b * 3 * 8 * 8).map(|k| (k % 256) as u8).collect();
+/// let labels = [3u16, 1, 4, 1];
+///
+/// let (mut partners, mut ops, mut lambdas) = ([0; 4], [SampleOp::Keep; 4], [0.0; 4]);
+/// mixup.draw_per_sample(&mut rng, &layout, &mut partners, &mut ops)?;
+/// let mut input = vec![0.0f32; b * 3 * 8 * 8]; // f32 CHW, ready for the model
+/// let norm = Normalize::new(&[0.485, 0.456, 0.406], &[0.229, 0.224, 0.225])?;
+/// collate_u8(&mut input, &decoded, &layout, &partners, &ops, &mut lambdas, &norm)?;
+/// let mut targets = vec![0.0f32; b * classes];
+/// mix_one_hot_per_sample(&mut targets, &labels, &partners, classes, &lambdas, 0.1)?;
+/// # Ok::<(), mixup::Error>(())
+/// ```
 pub fn collate_u8(
     out: &mut [f32],
     src: &[u8],
