@@ -421,6 +421,37 @@ mod tests {
     }
 
     #[test]
+    fn mixed_ops_across_tile_boundaries_match_out_of_place() {
+        use crate::{CutMix, Pairing};
+        use rand_core::SeedableRng;
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(8);
+        // Samples of 3·17·23 = 1173 elements: three tiles, rectangle rows straddling the seams.
+        for layout in [ImageLayout::nchw(3, 17, 23), ImageLayout::nhwc(3, 17, 23)] {
+            let n = layout.sample_len().unwrap();
+            for round in 0..20 {
+                let b = 1 + round % 9;
+                let mut partners = vec![0; b];
+                Pairing::Shuffle.fill(&mut rng, &mut partners).unwrap();
+                let ops: Vec<SampleOp> = (0..b)
+                    .map(|i| match (i + round) % 3 {
+                        0 => SampleOp::Keep,
+                        1 => SampleOp::Blend(i as f64 / b as f64),
+                        _ => SampleOp::Paste(CutMix::new(1.0).unwrap().sample(&mut rng, 17, 23).0),
+                    })
+                    .collect();
+                let src: Vec<u16> = (0..b * n).map(|k| (k * 7919 % 65536) as u16).collect();
+                let mut dst = vec![0u16; src.len()];
+                let (mut l1, mut l2) = (vec![0.0; b], vec![0.0; b]);
+                mix_samples(&mut dst, &src, &layout, &partners, &ops, &mut l1).unwrap();
+                let mut inplace = src.clone();
+                mix_samples_inplace(&mut inplace, &layout, &partners, &ops, &mut l2).unwrap();
+                assert_eq!(dst, inplace, "{layout:?} round {round}");
+                assert_eq!(l1, l2);
+            }
+        }
+    }
+
+    #[test]
     fn unmixed_members_are_never_written_but_still_read() {
         // Cycle 0 → 1 → 2 → 0 where only the last member (2) mixes: it must read 0's original.
         let mut batch = [0.0f64, 10.0, 20.0];
