@@ -33,23 +33,31 @@ fn lambdas() -> Vec<f64> {
 }
 
 fn collate(c: &mut Criterion) {
+    // ImageNet-sized (the output does not fit in any cache) and CIFAR-sized (it fits in L2:
+    // there the cost of the arithmetic, not of memory, decides).
+    for (h, w) in [(H, W), (32, 32)] {
+        collate_at(c, h, w);
+    }
+}
+
+fn collate_at(c: &mut Criterion, h: usize, w: usize) {
     let partners = partners();
     let ops: Vec<SampleOp> = lambdas().into_iter().map(SampleOp::Blend).collect();
     let keep = vec![SampleOp::Keep; B];
     let identity: Vec<usize> = (0..B).collect();
     let norm = Normalize::new(&[0.485, 0.456, 0.406], &[0.229, 0.224, 0.225]).unwrap();
-    let src: Vec<u8> = (0..B * C * H * W).map(|k| (k * 31 % 251) as u8).collect();
+    let src: Vec<u8> = (0..B * C * h * w).map(|k| (k * 31 % 251) as u8).collect();
     let mut mixed = vec![0u8; src.len()];
     let mut out = vec![0.0f32; src.len()];
     let mut lam = vec![0.0; B];
 
-    let mut g = c.benchmark_group("collate_64x3x224x224_u8_to_f32");
+    let mut g = c.benchmark_group(format!("collate_{B}x{C}x{h}x{w}_u8_to_f32"));
     g.sample_size(10)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4))
         .throughput(Throughput::Bytes(src.len() as u64));
-    for layout in [ImageLayout::nhwc(C, H, W), ImageLayout::nchw(C, H, W)] {
-        let tag = if layout == ImageLayout::nhwc(C, H, W) {
+    for layout in [ImageLayout::nhwc(C, h, w), ImageLayout::nchw(C, h, w)] {
+        let tag = if layout == ImageLayout::nhwc(C, h, w) {
             "hwc"
         } else {
             "chw"

@@ -3,7 +3,7 @@
 //! A training loader decodes images to `u8`, mixes them, converts to `f32`, divides by 255 and
 //! normalizes each channel. timm's `FastCollateMixup` mixes in `u8` and converts in a later
 //! pass; here every output element is computed once from the two source bytes, so the batch is
-//! read once and written once, and mixing happens in `f32` (no rounding of the mix to `u8`).
+//! read once and written once, and the mix is kept exact (no rounding of the mix to `u8`).
 //!
 //! The exact formula and its rounding are documented on [`collate_u8`].
 
@@ -66,27 +66,34 @@ impl<'a> Normalize<'a> {
         self.mean.len()
     }
 
-    /// The constants `(scale_c, shift_c)` of channel `c` (see [`collate_u8`]), or
-    /// `None` past the last channel.
+    /// The constants `(scale_c, shift_c)` of channel `c` (see [`collate_u8`]): `scale_c` is
+    /// `1/(255·256·std_c)` and `shift_c` is `−mean_c/std_c`, each computed in `f64` and rounded
+    /// once to `f32`; `None` past the last channel.
     ///
     /// ```
     /// let norm = mixup::Normalize::new(&[0.5], &[0.5])?;
     /// let (scale, shift) = norm.constants(0).unwrap();
-    /// assert_eq!(255.0 * scale + shift, 1.0); // a white pixel: (1 − 0.5)/0.5
+    /// assert_eq!((256.0 * 255.0) * scale + shift, 1.0); // a white pixel: (1 − 0.5)/0.5
     /// # Ok::<(), mixup::Error>(())
     /// ```
     pub fn constants(&self, c: usize) -> Option<(f32, f32)> {
         let (m, s) = (f64::from(*self.mean.get(c)?), f64::from(*self.std.get(c)?));
-        Some(((1.0 / (255.0 * s)) as f32, (-m / s) as f32))
+        Some(((1.0 / (65280.0 * s)) as f32, (-m / s) as f32))
     }
 }
 
-/// What a run of output elements is computed from.
+/// What a run of output elements is computed from: the fixed-point weights `(w, 256 − w)` of
+/// the sample's and the partner's bytes.
 #[derive(Clone, Copy)]
-enum Source {
-    Own,
-    Partner,
-    Blend(f32, f32),
+struct Source(u16, u16);
+
+const OWN: Source = Source(256, 0);
+const PARTNER: Source = Source(0, 256);
+
+/// `w·a + (256 − w)·b` as `f32`: at most 256·255 = 65280, an exact integer in `f32`.
+#[inline(always)]
+fn mix(Source(wa, wb): Source, a: u8, b: u8) -> f32 {
+    (wa * a as u16 + wb * b as u16) as f32
 }
 
 /// Writes one run of output elements from the matching runs of the two samples. With
@@ -103,52 +110,41 @@ fn run(
     scale: f32,
     shift: f32,
 ) {
-    let norm = |x: f32| x * scale + shift;
-    match (stride, src) {
-        (1, Source::Own) => out
-            .iter_mut()
-            .zip(a)
-            .for_each(|(o, &x)| *o = norm(x as f32)),
-        (1, Source::Partner) => out
-            .iter_mut()
-            .zip(b)
-            .for_each(|(o, &y)| *o = norm(y as f32)),
-        (1, Source::Blend(l, u)) => out
-            .iter_mut()
-            .zip(a)
-            .zip(b)
-            .for_each(|((o, &x), &y)| *o = norm(l * x as f32 + u * y as f32)),
-        (_, Source::Own) => out
-            .iter_mut()
-            .zip(a.chunks_exact(stride))
-            .for_each(|(o, p)| *o = norm(p[c] as f32)),
-        (_, Source::Partner) => out
-            .iter_mut()
-            .zip(b.chunks_exact(stride))
-            .for_each(|(o, p)| *o = norm(p[c] as f32)),
-        (_, Source::Blend(l, u)) => out
+    if stride == 1 {
+        for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+            *o = mix(src, x, y) * scale + shift;
+        }
+    } else {
+        for ((o, p), q) in out
             .iter_mut()
             .zip(a.chunks_exact(stride))
             .zip(b.chunks_exact(stride))
-            .for_each(|((o, p), q)| *o = norm(l * p[c] as f32 + u * q[c] as f32)),
+        {
+            *o = mix(src, p[c], q[c]) * scale + shift;
+        }
     }
+}
+
+/// The weight `round(λ·256)` (halves up) of a checked λ, as the `u8` blend kernel quantizes it.
+fn weight(lambda: f64) -> u16 {
+    (libm::floor(lambda * 256.0 + 0.5) as u16).min(256)
 }
 
 /// Calls `f(x1, x2, source)` for the runs of row `y` (of width `w`) that `op` computes alike.
 #[inline(always)]
 fn segments(op: &SampleOp, y: usize, w: usize, mut f: impl FnMut(usize, usize, Source)) {
     match *op {
-        SampleOp::Keep => f(0, w, Source::Own),
+        SampleOp::Keep => f(0, w, OWN),
         SampleOp::Blend(lambda) => {
-            let l = lambda as f32;
-            f(0, w, Source::Blend(l, 1.0 - l));
+            let wa = weight(lambda);
+            f(0, w, Source(wa, 256 - wa));
         }
         SampleOp::Paste(Rect { y1, y2, x1, x2 }) if (y1..y2).contains(&y) => {
-            f(0, x1, Source::Own);
-            f(x1, x2, Source::Partner);
-            f(x2, w, Source::Own);
+            f(0, x1, OWN);
+            f(x1, x2, PARTNER);
+            f(x2, w, OWN);
         }
-        SampleOp::Paste(_) => f(0, w, Source::Own),
+        SampleOp::Paste(_) => f(0, w, OWN),
     }
 }
 
@@ -183,11 +179,6 @@ const BLOCK: usize = 8;
 #[inline(always)]
 fn rgb_run(rows: [&mut [f32]; 3], a: &[u8], b: &[u8], s: Source, k: [(f32, f32); 3]) {
     let [r0, r1, r2] = rows;
-    let mix = |x: u8, y: u8| match s {
-        Source::Own => x as f32,
-        Source::Partner => y as f32,
-        Source::Blend(l, u) => l * x as f32 + u * y as f32,
-    };
     let (ba, ta) = a.as_chunks::<{ 3 * BLOCK }>();
     let (bb, tb) = b.as_chunks::<{ 3 * BLOCK }>();
     let full = ba.len() * BLOCK;
@@ -203,7 +194,7 @@ fn rgb_run(rows: [&mut [f32]; 3], a: &[u8], b: &[u8], s: Source, k: [(f32, f32);
     for (((o0, o1), o2), (p, q)) in outs.zip(ba.iter().zip(bb)) {
         let mut m = [0.0f32; 3 * BLOCK];
         for ((v, &x), &y) in m.iter_mut().zip(p).zip(q) {
-            *v = mix(x, y);
+            *v = mix(s, x, y);
         }
         for j in 0..BLOCK {
             o0[j] = m[3 * j] * k[0].0 + k[0].1;
@@ -214,9 +205,9 @@ fn rgb_run(rows: [&mut [f32]; 3], a: &[u8], b: &[u8], s: Source, k: [(f32, f32);
     let outs = t0.iter_mut().zip(t1.iter_mut()).zip(t2.iter_mut());
     let tails = ta.as_chunks::<3>().0.iter().zip(tb.as_chunks::<3>().0);
     for (((o0, o1), o2), (p, q)) in outs.zip(tails) {
-        *o0 = mix(p[0], q[0]) * k[0].0 + k[0].1;
-        *o1 = mix(p[1], q[1]) * k[1].0 + k[1].1;
-        *o2 = mix(p[2], q[2]) * k[2].0 + k[2].1;
+        *o0 = mix(s, p[0], q[0]) * k[0].0 + k[0].1;
+        *o1 = mix(s, p[1], q[1]) * k[1].0 + k[1].1;
+        *o2 = mix(s, p[2], q[2]) * k[2].0 + k[2].1;
     }
 }
 
@@ -228,30 +219,34 @@ fn rgb_run(rows: [&mut [f32]; 3], a: &[u8], b: &[u8], s: Source, k: [(f32, f32);
 /// * `ops`: one [`SampleOp`] per sample (kept, blended, or a CutMix rectangle), for example from
 ///   [`Mixup::draw_per_sample`](crate::Mixup::draw_per_sample); every sample reads the original
 ///   bytes of its partner.
-/// * `lambdas`: receives the λ of every sample: 1 kept, λ rounded to `f32` for a blend (the
-///   weight actually used), the exact fraction of own pixels kept for CutMix.
+/// * `lambdas`: receives the λ of every sample: 1 kept, the quantized λ `round(λ·256)/256` for a
+///   blend (the weight actually used, as for `u8` data everywhere in the crate), the exact
+///   fraction of own pixels kept for CutMix.
 /// * `norm`: one mean and standard deviation per channel.
 ///
 /// Every input is checked first; on any bad input the call returns an `Err` and writes nothing.
 ///
 /// # The exact formula
 ///
-/// For channel `c` with mean `m_c` and standard deviation `s_c` (as `f32`), two constants are
-/// computed in `f64` and rounded once to `f32`:
+/// The mix is computed exactly in integers, then normalized with one multiplication and one
+/// addition in `f32`:
 ///
-/// * `scale_c = 1 / (255·s_c)` and `shift_c = −m_c / s_c`.
+/// * a blended sample's λ is quantized as the `u8` kernels quantize it, `w = round(λ·256)`
+///   (halves up), and that quantized `w/256` is the λ reported
+///   ([`applied_lambda::<u8>`](crate::applied_lambda));
+/// * each element is `m = w·a + (256 − w)·b`, an exact integer of at most 65280 (so exact in
+///   `f32`), where `a` and `b` are the sample's and the partner's bytes; a kept sample or a pixel
+///   outside a CutMix rectangle has `m = 256·a`, a pixel inside it `m = 256·b`;
+/// * `y = m·scale_c + shift_c` in `f32`, two roundings to nearest-even and no fused
+///   multiply-add (Rust never contracts `a * b + c`), with the constants of
+///   [`Normalize::constants`]: `scale_c = 1/(255·256·std_c)` and `shift_c = −mean_c/std_c`,
+///   each computed in `f64` and rounded once to `f32`.
 ///
-/// For a blended sample with λ, `l = λ` rounded to `f32` and `u = 1 − l` rounded to `f32`; each
-/// output element is then, in `f32` with every operation rounded to nearest-even and no fused
-/// multiply-add (Rust never contracts `a * b + c`):
-///
-/// * `x = l·a + u·b`, then `y = x·scale_c + shift_c`,
-///
-/// where `a` and `b` are the sample's and the partner's bytes (exact in `f32`). A kept sample
-/// or a pixel outside a CutMix rectangle uses `x = a`, a pixel inside it `x = b`, which is what
-/// the blend gives at λ = 1 and λ = 0. These are IEEE-754 single-precision operations only, so
-/// the output is bit-identical on every target. `y` differs from `(x/255 − m_c)/s_c` evaluated
-/// exactly by a few `f32` ulp of its magnitude (two roundings in the constants, two in `y`).
+/// Mathematically `m/256` is the exact blend of the two bytes with the reported λ, so `y` is
+/// `(m/(256·255) − mean_c)/std_c` up to the four roundings above: a few `f32` ulp of the larger
+/// of `|y|` and `|shift_c|`, where mixing first in `u8` (timm) is off by up to half a grey level.
+/// Only integer and IEEE-754 single-precision operations are involved, so the output is
+/// bit-identical on every target.
 ///
 /// # Example
 ///
@@ -317,7 +312,7 @@ pub fn collate_u8(
     for (l, op) in lambdas.iter_mut().zip(ops) {
         *l = match *op {
             SampleOp::Keep => 1.0,
-            SampleOp::Blend(lambda) => f64::from(lambda as f32),
+            SampleOp::Blend(lambda) => f64::from(weight(lambda)) / 256.0,
             SampleOp::Paste(rect) => unpasted_fraction(h, w, &rect),
         };
     }
@@ -325,17 +320,23 @@ pub fn collate_u8(
         return Ok(());
     }
     // Input runs: one image row of one channel (CHW) or of all channels (HWC).
-    let (stride, in_row) = match layout.order {
-        ChannelOrder::Chw => (1, w),
-        ChannelOrder::Hwc => (c_count, w * c_count),
-    };
     for (i, out_sample) in out.chunks_exact_mut(sample_len).enumerate() {
         let a_sample = &src[i * sample_len..][..sample_len];
         let b_sample = &src[partners[i] * sample_len..][..sample_len];
+        // Rows follow each other in the input (per plane or pixel after pixel) and in the output
+        // planes, so a sample that treats every row alike is processed as one long row.
+        let (h, w) = match ops[i] {
+            SampleOp::Paste(r) if !r.is_empty() => (h, w),
+            _ => (1, h * w),
+        };
         if layout.order == ChannelOrder::Hwc && c_count == 3 {
             rgb_sample(out_sample, a_sample, b_sample, h, w, &ops[i], norm);
             continue;
         }
+        let (stride, in_row) = match layout.order {
+            ChannelOrder::Chw => (1, w),
+            ChannelOrder::Hwc => (c_count, w * c_count),
+        };
         for (c, plane) in out_sample.chunks_exact_mut(h * w).enumerate() {
             let (scale, shift) = norm.constants(c).unwrap_or((1.0, 0.0));
             for (y, out_row) in plane.chunks_exact_mut(w).enumerate() {
@@ -361,10 +362,10 @@ mod tests {
     use crate::mix_samples;
     use std::{vec, vec::Vec};
 
-    /// The formula of the module docs, one element at a time from the definition.
-    fn reference(x: f32, c: usize, norm: &Normalize<'_>) -> f32 {
+    /// The documented formula for the exact integer mix `m`, one element at a time.
+    fn reference(m: u32, c: usize, norm: &Normalize<'_>) -> f32 {
         let (scale, shift) = norm.constants(c).unwrap();
-        x * scale + shift
+        m as f32 * scale + shift
     }
 
     #[test]
@@ -397,15 +398,16 @@ mod tests {
                 for y in 0..h {
                     for x in 0..w {
                         let k = ch * h * w + y * w + x;
-                        let (a, b) = (chw[s * c * h * w + k] as f32, chw[j * c * h * w + k] as f32);
+                        let (a, b) = (chw[s * c * h * w + k] as u32, chw[j * c * h * w + k] as u32);
                         let v = match ops[s] {
-                            SampleOp::Blend(l) => (l as f32) * a + (1.0 - l as f32) * b,
+                            // round(0.3·256) = 77.
+                            SampleOp::Blend(_) => 77 * a + 179 * b,
                             SampleOp::Paste(r)
                                 if (r.y1..r.y2).contains(&y) && (r.x1..r.x2).contains(&x) =>
                             {
-                                b
+                                256 * b
                             }
-                            _ => a,
+                            _ => 256 * a,
                         };
                         expect[s * c * h * w + k] = reference(v, ch, &norm);
                     }
@@ -433,7 +435,7 @@ mod tests {
                 expect.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
                 "{layout:?}"
             );
-            assert_eq!(lambdas, [f64::from(0.3f32), (105.0 - 51.0) / 105.0, 1.0]);
+            assert_eq!(lambdas, [77.0 / 256.0, (105.0 - 51.0) / 105.0, 1.0]);
         }
         // CutMix and kept samples agree with mixing in u8 first: no rounding is involved.
         let mut mixed = vec![0u8; chw.len()];
@@ -449,7 +451,7 @@ mod tests {
         .unwrap();
         for k in c * h * w..chw.len() {
             let ch = (k / (h * w)) % c;
-            assert_eq!(expect[k], reference(mixed[k] as f32, ch, &norm));
+            assert_eq!(expect[k], reference(256 * mixed[k] as u32, ch, &norm));
         }
     }
 

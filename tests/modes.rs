@@ -376,7 +376,7 @@ proptest! {
     }
 
     #[test]
-    fn collate_of_kept_and_pasted_samples_is_normalize_of_the_u8_mix(
+    fn collate_is_the_normalized_exact_mix_and_rounds_to_the_u8_mix(
         (layout, partners, ops, src) in batch(),
     ) {
         let c = layout.channels;
@@ -390,6 +390,8 @@ proptest! {
         let mut mixed = vec![0u8; src.len()];
         let mut l2 = vec![0.0; partners.len()];
         mix_samples(&mut mixed, &src, &layout, &partners, &ops, &mut l2).unwrap();
+        // The λ reported are those of u8 mixing: the same quantized weights.
+        prop_assert_eq!(&lambdas, &l2);
         let (h, w) = (layout.height, layout.width);
         for i in 0..partners.len() {
             for k in 0..n {
@@ -397,20 +399,19 @@ proptest! {
                 let ch = match layout.order { ChannelOrder::Chw => k / (h * w), ChannelOrder::Hwc => k % c };
                 let o = out[i * n + (ch * h + y) * w + x];
                 let (scale, shift) = norm.constants(ch).unwrap();
-                match ops[i] {
-                    SampleOp::Blend(l) => {
-                        // Between the normalized values of the two bytes.
-                        let ends = [src[i * n + k], src[partners[i] * n + k]]
-                            .map(|v| v as f32 * scale + shift);
-                        let (lo, hi) = (ends[0].min(ends[1]), ends[0].max(ends[1]));
-                        prop_assert!(lo - 1e-5 <= o && o <= hi + 1e-5);
-                        prop_assert_eq!(lambdas[i], f64::from(l as f32));
+                let (a, b) = (src[i * n + k] as u32, src[partners[i] * n + k] as u32);
+                // The exact mix m = 256·(blend with the reported λ), from the definition.
+                let m = match ops[i] {
+                    SampleOp::Blend(_) => {
+                        let wa = (lambdas[i] * 256.0) as u32;
+                        wa * a + (256 - wa) * b
                     }
-                    _ => {
-                        prop_assert_eq!(o.to_bits(), (mixed[i * n + k] as f32 * scale + shift).to_bits());
-                        prop_assert_eq!(lambdas[i], l2[i]);
-                    }
-                }
+                    SampleOp::Paste(r) if inside(&r, (y, x)) => 256 * b,
+                    _ => 256 * a,
+                };
+                prop_assert_eq!(o.to_bits(), (m as f32 * scale + shift).to_bits());
+                // Mixing in u8 first (two passes) rounds m/256 to the nearest level, halves up.
+                prop_assert_eq!(u32::from(mixed[i * n + k]), (m + 128) / 256);
             }
         }
     }
