@@ -9,6 +9,7 @@
 
 use crate::cutmix::unpasted_fraction;
 use crate::error::{Error, check_len};
+use crate::kernels::applied_lambda;
 use crate::layout::{ChannelOrder, ImageLayout, Rect};
 use crate::pairing::check_permutation;
 use crate::per_sample::{SampleOp, check_ops};
@@ -125,9 +126,11 @@ fn run(
     }
 }
 
-/// The weight `round(λ·256)` (halves up) of a checked λ, as the `u8` blend kernel quantizes it.
+/// The fixed-point weight `w` of a checked λ: exactly the `u8` kernels' quantization, so that
+/// `w/256` is [`applied_lambda::<u8>`](crate::applied_lambda).
 fn weight(lambda: f64) -> u16 {
-    (libm::floor(lambda * 256.0 + 0.5) as u16).min(256)
+    // applied_lambda::<u8> is a multiple of 1/256 in [0, 1]: the product is an exact integer.
+    (applied_lambda::<u8>(lambda).unwrap_or(1.0) * 256.0) as u16
 }
 
 /// Calls `f(x1, x2, source)` for the runs of row `y` (of width `w`) that `op` computes alike.
@@ -219,8 +222,8 @@ fn rgb_run(rows: [&mut [f32]; 3], a: &[u8], b: &[u8], s: Source, k: [(f32, f32);
 /// * `ops`: one [`SampleOp`] per sample (kept, blended, or a CutMix rectangle), for example from
 ///   [`Mixup::draw_per_sample`](crate::Mixup::draw_per_sample); every sample reads the original
 ///   bytes of its partner.
-/// * `lambdas`: receives the λ of every sample: 1 kept, the quantized λ `round(λ·256)/256` for a
-///   blend (the weight actually used, as for `u8` data everywhere in the crate), the exact
+/// * `lambdas`: receives the λ of every sample: 1 kept, the quantized λ
+///   ([`applied_lambda::<u8>`](crate::applied_lambda)) for a blend (the weight actually used, as for `u8` data everywhere in the crate), the exact
 ///   fraction of own pixels kept for CutMix.
 /// * `norm`: one mean and standard deviation per channel.
 ///
@@ -231,9 +234,9 @@ fn rgb_run(rows: [&mut [f32]; 3], a: &[u8], b: &[u8], s: Source, k: [(f32, f32);
 /// The mix is computed exactly in integers, then normalized with one multiplication and one
 /// addition in `f32`:
 ///
-/// * a blended sample's λ is quantized as the `u8` kernels quantize it, `w = round(λ·256)`
-///   (halves up), and that quantized `w/256` is the λ reported
-///   ([`applied_lambda::<u8>`](crate::applied_lambda));
+/// * a blended sample's λ is quantized exactly as the `u8` kernels quantize it: `w/256` is
+///   [`applied_lambda::<u8>`](crate::applied_lambda)`(λ)` (`w = round(λ·256)`), and that is the
+///   λ reported;
 /// * each element is `m = w·a + (256 − w)·b`, an exact integer of at most 65280 (so exact in
 ///   `f32`), where `a` and `b` are the sample's and the partner's bytes; a kept sample or a pixel
 ///   outside a CutMix rectangle has `m = 256·a`, a pixel inside it `m = 256·b`;
@@ -312,7 +315,7 @@ pub fn collate_u8(
     for (l, op) in lambdas.iter_mut().zip(ops) {
         *l = match *op {
             SampleOp::Keep => 1.0,
-            SampleOp::Blend(lambda) => f64::from(weight(lambda)) / 256.0,
+            SampleOp::Blend(lambda) => applied_lambda::<u8>(lambda).unwrap_or(1.0),
             SampleOp::Paste(rect) => unpasted_fraction(h, w, &rect),
         };
     }

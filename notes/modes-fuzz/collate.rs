@@ -2,14 +2,19 @@
 //! zero, negative), partners, operations and buffer lengths: no panic; statistics refused
 //! exactly when a mean is not finite or a std is not finite and positive; an `Err` exactly for
 //! invalid input, with nothing written; otherwise every output element (CHW) equals the
-//! documented formula `x·scale_c + shift_c` bit for bit, with `x` the sample's byte, the
-//! partner's byte or `l·a + (1 − l)·b` in `f32`, and every λ in [0, 1].
+//! documented formula `m·scale_c + shift_c` bit for bit, with the exact integer mix `m` = 256·a,
+//! 256·b or `w·a + (256 − w)·b` for `w = round(λ·256)`, and every λ in [0, 1].
 #![no_main]
 
 use arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use mixup::{ChannelOrder, ImageLayout, Normalize, Rect, SampleOp, collate_u8, unpasted_fraction};
 use mixup_fuzz::{any_f64, is_permutation, partners, unit_f64};
+
+/// The u8 kernels' weight for λ (its rounding is checked by the blend target).
+fn u8_weight(l: f64) -> u32 {
+    (mixup::applied_lambda::<u8>(l).unwrap() * 256.0) as u32
+}
 
 fn stat(u: &mut Unstructured<'_>) -> Result<f32> {
     Ok(if u.ratio(1, 8)? { any_f64(u)? as f32 } else { u.int_in_range(1..=1000u32)? as f32 / 1000.0 })
@@ -71,7 +76,7 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
         let j = partners[i];
         let lam = match *op {
             SampleOp::Keep => 1.0,
-            SampleOp::Blend(l) => f64::from(l as f32),
+            SampleOp::Blend(l) => u8_weight(l) as f64 / 256.0,
             SampleOp::Paste(r) => unpasted_fraction(h, w, &r),
         };
         assert_eq!(lambdas[i], lam);
@@ -84,18 +89,18 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
                         ChannelOrder::Chw => (ch * h + y) * w + x,
                         ChannelOrder::Hwc => (y * w + x) * c + ch,
                     };
-                    let (a, b) = (src[i * s + k] as f32, src[j * s + k] as f32);
-                    let v = match *op {
-                        SampleOp::Keep => a,
+                    let (a, b) = (src[i * s + k] as u32, src[j * s + k] as u32);
+                    let m = match *op {
+                        SampleOp::Keep => 256 * a,
                         SampleOp::Blend(l) => {
-                            let l = l as f32;
-                            l * a + (1.0 - l) * b
+                            let w = u8_weight(l);
+                            w * a + (256 - w) * b
                         }
                         SampleOp::Paste(r) => {
-                            if (r.y1..r.y2).contains(&y) && (r.x1..r.x2).contains(&x) { b } else { a }
+                            if (r.y1..r.y2).contains(&y) && (r.x1..r.x2).contains(&x) { 256 * b } else { 256 * a }
                         }
                     };
-                    let want = v * scale + shift;
+                    let want = m as f32 * scale + shift;
                     let got = out[i * s + (ch * h + y) * w + x];
                     assert_eq!(got.to_bits(), want.to_bits(), "sample {i} ({ch},{y},{x}) {op:?}");
                 }
