@@ -4,8 +4,9 @@
 //!
 //! The canvas and its padding are documented on [`mix_detection`].
 
+use crate::arch::Checked;
 use crate::error::{Error, check_len};
-use crate::kernels::{Element, Plan, plan, run};
+use crate::kernels::{Element, Plan, Stores, plan, run};
 use crate::layout::ChannelOrder;
 
 /// An object box in pixel coordinates, `[x1, y1, x2, y2]` with `x1 ≤ x2`, `y1 ≤ y2`, inside
@@ -147,9 +148,19 @@ const ZEROS: usize = 256;
 
 /// Writes one canvas run: `a` and `b` are the image runs that reach it (each a prefix of the
 /// run, or absent); past both, zeros.
-fn fill_run<T: Element>(p: Plan<T::Weights>, zero: &[T; ZEROS], out: &mut [T], a: &[T], b: &[T]) {
+fn fill_run<T: Element>(
+    imp: Checked,
+    p: Plan<T::Weights>,
+    zero: &[T; ZEROS],
+    out: &mut [T],
+    a: &[T],
+    b: &[T],
+) {
+    // Runs are one canvas row: small, so ordinary stores (the canvas stays in cache for the
+    // model's next read).
+    let st = Stores::Cached;
     let both = a.len().min(b.len());
-    run(p, &mut out[..both], &a[..both], &b[..both]);
+    run(imp, p, &mut out[..both], &a[..both], &b[..both], st);
     let reach = a.len().max(b.len());
     let (alone, a_alone) = if a.len() > b.len() {
         (&a[both..], true)
@@ -159,9 +170,9 @@ fn fill_run<T: Element>(p: Plan<T::Weights>, zero: &[T; ZEROS], out: &mut [T], a
     for (o, x) in out[both..reach].chunks_mut(ZEROS).zip(alone.chunks(ZEROS)) {
         let z = &zero[..x.len()];
         if a_alone {
-            run(p, o, x, z);
+            run(imp, p, o, x, z, st);
         } else {
-            run(p, o, z, x);
+            run(imp, p, o, z, x, st);
         }
     }
     out[reach..].fill(T::default());
@@ -245,10 +256,12 @@ pub fn mix_detection<T: Element>(
         ChannelOrder::Hwc => channels,
     };
     let zero = [T::default(); ZEROS];
+    let imp = Checked::best();
     if width * unit > 0 {
         for (k, out) in canvas.chunks_exact_mut(width * unit).enumerate() {
             let (plane, y) = (k / height, k % height);
             fill_run(
+                imp,
                 p,
                 &zero,
                 out,

@@ -5,14 +5,12 @@
 //! sample-sized) scratch is needed whatever each sample does: sample `i` only ever reads its
 //! partner's **original** values, and samples that are not mixed are never written.
 
+use crate::arch::{Checked, STREAM_THRESHOLD, prefetch};
 use crate::cutmix::unpasted_fraction;
 use crate::error::{Error, check_len};
-use crate::kernels::{Element, applied_lambda, plan, run, run_inplace};
+use crate::kernels::{Element, Stores, applied_lambda, plan, run, run_inplace};
 use crate::layout::{ImageLayout, Rect};
 use crate::pairing::{check_permutation, for_each_cycle};
-
-/// Elements in the stack tile of the in-place functions: 2 KiB for `f32`.
-const TILE: usize = 512;
 
 /// What happens to one sample of a batch: kept, blended with its partner (mixup), or given a
 /// rectangle of its partner (CutMix).
@@ -80,6 +78,17 @@ fn writes<T: Element>(op: &SampleOp, i: usize, j: usize) -> bool {
         }
 }
 
+/// How an out-of-place batch is written: the whole batch decides, as in `mix_batch`, since its
+/// samples are written one after the other and a batch too big for the cache gains from
+/// non-temporal stores even when each sample would fit.
+fn stores_for<T>(dst: &[T]) -> Stores {
+    if core::mem::size_of_val(dst) >= STREAM_THRESHOLD {
+        Stores::Streaming
+    } else {
+        Stores::Cached
+    }
+}
+
 /// Checks the batch length against `partners.len()` samples of `sample_len`.
 fn check_batch(what: &'static str, len: usize, sample_len: usize, n: usize) -> Result<(), Error> {
     let expected = n.checked_mul(sample_len).ok_or(Error::SizeOverflow)?;
@@ -96,19 +105,25 @@ fn check_batch(what: &'static str, len: usize, sample_len: usize, n: usize) -> R
 /// the leader's range saved on the stack before the leader was written). Inactive members are
 /// never written but still serve as sources.
 ///
+/// While member `i` is processed, the tile of the member after next is prefetched, as
+/// `mix_batch_inplace` does: that address is an unrelated jump the hardware prefetchers cannot
+/// foresee.
+///
 /// The caller has checked that `batch.len() == partners.len() * sample_len` and that `partners`
-/// is a permutation.
-pub(crate) fn cycle_tiles<T: Copy + Default>(
+/// is a permutation. `tile` may have any length (`T::BUFFER`, 2 KiB, is the measured choice);
+/// an empty one does nothing.
+pub(crate) fn cycle_tiles<T: Copy>(
     batch: &mut [T],
     sample_len: usize,
     partners: &[usize],
+    tile: &mut [T],
     active: impl Fn(usize) -> bool,
     mut op: impl FnMut(usize, usize, &mut [T], &[T]),
 ) {
-    if sample_len == 0 {
+    if sample_len == 0 || tile.is_empty() {
         return;
     }
-    let mut tile = [T::default(); TILE];
+    let tile_len = tile.len();
     for_each_cycle(partners, |leader| {
         // One walk decides whether the cycle writes anything, and whether its last member (the
         // only reader of the saved tile) does.
@@ -127,7 +142,7 @@ pub(crate) fn cycle_tiles<T: Copy + Default>(
         }
         let mut start = 0;
         while start < sample_len {
-            let len = TILE.min(sample_len - start);
+            let len = tile_len.min(sample_len - start);
             let saved = &mut tile[..len];
             if last_active {
                 saved.copy_from_slice(&batch[leader * sample_len + start..][..len]);
@@ -140,6 +155,10 @@ pub(crate) fn cycle_tiles<T: Copy + Default>(
                         op(i, start, &mut batch[i * sample_len + start..][..len], saved);
                     }
                     break;
+                }
+                let k = partners[j];
+                if k != leader && active(j) {
+                    prefetch(&batch[k * sample_len + start..][..len]);
                 }
                 if active(i) {
                     let (x, y) =
@@ -168,12 +187,19 @@ fn two_rows<T>(batch: &mut [T], x: usize, y: usize, len: usize) -> (&mut [T], &[
 /// Applies `op` to the range `start..start + x.len()` of one sample, in place, reading the
 /// partner's original range `y`.
 #[inline]
-fn apply_tile<T: Element>(layout: &ImageLayout, op: &SampleOp, start: usize, x: &mut [T], y: &[T]) {
+fn apply_tile<T: Element>(
+    imp: Checked,
+    layout: &ImageLayout,
+    op: &SampleOp,
+    start: usize,
+    x: &mut [T],
+    y: &[T],
+) {
     match *op {
         SampleOp::Keep => {}
         SampleOp::Blend(lambda) => {
             if let Ok((p, _)) = plan::<T>(lambda) {
-                run_inplace(p, x, y);
+                run_inplace(imp, p, x, y);
             }
         }
         SampleOp::Paste(rect) => layout.for_each_run(&rect, start, start + x.len(), |s, e| {
@@ -221,11 +247,18 @@ pub fn mix_batch_per_sample<T: Element>(
     if sample_len == 0 {
         return Ok(());
     }
+    let (imp, stores) = (Checked::best(), stores_for(dst));
     for (i, out) in dst.chunks_exact_mut(sample_len).enumerate() {
         let a = &src[i * sample_len..][..sample_len];
-        let b = &src[partners[i] * sample_len..][..sample_len];
+        let j = partners[i];
+        if i == j {
+            // Mixing a sample with itself gives it back; copying also keeps NaN payloads, as the
+            // in-place mix, which leaves such samples alone, does (and as `mix_batch` does).
+            out.copy_from_slice(a);
+            continue;
+        }
         if let Ok((p, _)) = plan::<T>(lambdas[i]) {
-            run(p, out, a, b);
+            run(imp, p, out, a, &src[j * sample_len..][..sample_len], stores);
         }
     }
     Ok(())
@@ -235,7 +268,7 @@ pub fn mix_batch_per_sample<T: Element>(
 /// `λ_i·x[i] + (1 − λ_i)·x[partners[i]]`, every sample mixed with its partner's **original**
 /// values, with no copy of the batch.
 ///
-/// The permutation is followed cycle by cycle with one 512-element tile on the stack; samples
+/// The permutation is followed cycle by cycle with one 2 KiB tile on the stack; samples
 /// with λ = 1 (and samples paired with themselves) are never written, and a cycle in which no
 /// sample changes is skipped. The result is bit for bit that of [`mix_batch_per_sample`], and
 /// with all λ equal that of [`mix_batch_inplace`](crate::mix_batch_inplace). `lambdas` is read
@@ -266,14 +299,17 @@ pub fn mix_batch_per_sample_inplace<T: Element>(
         *l = applied_lambda::<T>(*l).unwrap_or(1.0);
     }
     let lambdas = &*lambdas;
+    let imp = Checked::best();
+    let mut tile = T::BUFFER;
     cycle_tiles(
         batch,
         sample_len,
         partners,
+        tile.as_mut(),
         |i| partners[i] != i && lambdas[i] != 1.0,
         |i, _, x, y| {
             if let Ok((p, _)) = plan::<T>(lambdas[i]) {
-                run_inplace(p, x, y);
+                run_inplace(imp, p, x, y);
             }
         },
     );
@@ -337,14 +373,17 @@ pub fn mix_samples<T: Element>(
     if sample_len == 0 {
         return Ok(());
     }
+    let (imp, stores) = (Checked::best(), stores_for(dst));
     for (i, out) in dst.chunks_exact_mut(sample_len).enumerate() {
         let a = &src[i * sample_len..][..sample_len];
         let b = &src[partners[i] * sample_len..][..sample_len];
         match ops[i] {
+            // A sample mixed with itself is copied, as in `mix_batch_per_sample`.
             SampleOp::Keep => out.copy_from_slice(a),
+            SampleOp::Blend(_) if partners[i] == i => out.copy_from_slice(a),
             SampleOp::Blend(lambda) => {
                 if let Ok((p, _)) = plan::<T>(lambda) {
-                    run(p, out, a, b);
+                    run(imp, p, out, a, b, stores);
                 }
             }
             SampleOp::Paste(rect) => {
@@ -361,7 +400,7 @@ pub fn mix_samples<T: Element>(
 /// Carries out one [`SampleOp`] per sample in place, every sample reading its partner's
 /// **original** values, with no copy of the batch: [`mix_samples`] without the second buffer.
 ///
-/// Cycle following with one 512-element stack tile, as for
+/// Cycle following with one 2 KiB stack tile, as for
 /// [`mix_batch_per_sample_inplace`]; kept samples, samples paired with themselves and empty
 /// rectangles write nothing, and CutMix copies whole row runs. The result is bit for bit that of
 /// [`mix_samples`], `lambdas` gets the same values, and on any bad input the call returns an
@@ -390,12 +429,15 @@ pub fn mix_samples_inplace<T: Element>(
     for (l, op) in lambdas.iter_mut().zip(ops) {
         *l = op_lambda::<T>(layout, op);
     }
+    let imp = Checked::best();
+    let mut tile = T::BUFFER;
     cycle_tiles(
         batch,
         sample_len,
         partners,
+        tile.as_mut(),
         |i| writes::<T>(&ops[i], i, partners[i]),
-        |i, start, x, y| apply_tile(layout, &ops[i], start, x, y),
+        |i, start, x, y| apply_tile(imp, layout, &ops[i], start, x, y),
     );
     Ok(())
 }
@@ -408,7 +450,7 @@ mod tests {
 
     #[test]
     fn equal_lambdas_match_the_batch_kernel_across_tiles() {
-        let n = 2 * TILE + 5;
+        let n = 2 * crate::kernels::BUFFER_BYTES + 5;
         let src: Vec<u8> = (0..4 * n).map(|k| (k * 7 % 256) as u8).collect();
         let partners = [3, 0, 1, 2];
         let mut one = src.clone();
