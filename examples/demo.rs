@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release --example demo
 //! cargo run --release --example demo -- --alpha 0.2 --pairing derangement --seed 7 --out mix.png
+//! cargo run --release --example demo -- --mode sample --cutmix 0.5
 //! ```
 //!
 //! It builds 16 synthetic labelled images (64×64 RGB `u8`, one of 8 shape classes each), mixes
@@ -11,10 +12,16 @@
 //! sample, its partner and the mixed image, with λ and the mixed label), prints λ, the partners,
 //! a few soft-label rows, and measures the throughput of `Mixup::apply` on that batch.
 //!
+//! `--mode pair|sample` gives every pair (cycle of the pairing) or every sample a λ of its own,
+//! and `--cutmix P` replaces mixup by CutMix with probability P (per sample in sample mode, per
+//! batch otherwise); both go through `Mixup::apply_per_sample`, and each row of the picture then
+//! shows its own λ (for CutMix the fraction of the sample's own pixels kept, with the pasted box
+//! outlined).
+//!
 //! The text in the picture is drawn with a small hand-made 5×7 bitmap font, so the demo needs no
 //! font or drawing crate; the PNG is written with the `png` crate (a dev-dependency only).
 
-use mixup::{Mixup, Pairing};
+use mixup::{CutMix, Granularity, ImageLayout, Mixup, Pairing, SampleOp, Scope};
 use rand_core::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use std::io::BufWriter;
@@ -44,6 +51,10 @@ const BATCH: usize = 16;
 const SIDE: usize = 64;
 const CHANNELS: usize = 3;
 const SAMPLE_LEN: usize = SIDE * SIDE * CHANNELS;
+/// The images are stored pixel after pixel, the three channels of a pixel together.
+const LAYOUT: ImageLayout = ImageLayout::nhwc(CHANNELS, SIDE, SIDE);
+/// CutMix's own α: 1 (a uniform box area), as in the CutMix paper and timm.
+const CUTMIX_ALPHA: f64 = 1.0;
 
 const CLASSES: [&str; 8] = [
     "DISC", "SQUARE", "TRIANGLE", "RING", "CROSS", "STRIPES", "DIAMOND", "DOTS",
@@ -68,19 +79,49 @@ Usage: cargo run --release --example demo -- [OPTIONS]
 Options:
   --alpha A        lambda ~ Beta(A, A), A a finite number above 0   [default: 1.0]
   --pairing P      roll | flip | shuffle | derangement              [default: shuffle]
+  --mode M         batch | pair | sample: one lambda per batch, per    [default: batch]
+                   pair (cycle of the pairing) or per sample
+  --cutmix P       use CutMix (its alpha 1.0) instead of mixup with   [default: off]
+                   probability P in [0, 1], decided per sample in
+                   sample mode and per batch otherwise
   --seed N         seed of the Xoshiro256PlusPlus generator (u64)   [default: 42]
   --out PATH       where to write the PNG contact sheet             [default: mixup_demo.png]
   -h, --help       print this help
 
 Without options it uses Mixup::new(1.0) with its defaults (shuffled partners, every batch
-mixed, no label smoothing) and seed 42.";
+mixed, no label smoothing) and seed 42. With --mode pair|sample or --cutmix it mixes with
+Mixup::apply_per_sample and every row of the picture shows its own lambda.";
 
 struct Options {
     alpha: f64,
     pairing: Pairing,
     pairing_name: &'static str,
+    mode: Granularity,
+    mode_name: &'static str,
+    /// The CutMix switch probability, if `--cutmix` was given.
+    cutmix: Option<f64>,
     seed: u64,
     out: String,
+}
+
+impl Options {
+    /// The configuration the demo mixes with.
+    fn mixup(&self) -> Result<Mixup, mixup::Error> {
+        let mut m = Mixup::new(self.alpha)?
+            .with_pairing(self.pairing)
+            .with_granularity(self.mode);
+        if let Some(p) = self.cutmix {
+            let scope = if self.mode == Granularity::Sample {
+                Scope::Sample
+            } else {
+                Scope::Batch
+            };
+            m = m
+                .with_cutmix(CutMix::new(CUTMIX_ALPHA)?, p)?
+                .with_switch_scope(scope);
+        }
+        Ok(m)
+    }
 }
 
 enum Parsed {
@@ -94,6 +135,9 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Parsed, String> {
         alpha: DEFAULT_ALPHA,
         pairing: Pairing::Shuffle,
         pairing_name: "shuffle",
+        mode: Granularity::Batch,
+        mode_name: "batch",
+        cutmix: None,
         seed: DEFAULT_SEED,
         out: DEFAULT_OUT.to_string(),
     };
@@ -106,7 +150,10 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Parsed, String> {
             Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
             _ => (arg.clone(), None),
         };
-        if !matches!(flag.as_str(), "--alpha" | "--pairing" | "--seed" | "--out") {
+        if !matches!(
+            flag.as_str(),
+            "--alpha" | "--pairing" | "--mode" | "--cutmix" | "--seed" | "--out"
+        ) {
             return Err(format!("unknown argument `{arg}`"));
         }
         let value = match inline {
@@ -136,6 +183,26 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Parsed, String> {
                         ));
                     }
                 }
+            }
+            "--mode" => {
+                (opts.mode, opts.mode_name) = match value.as_str() {
+                    "batch" => (Granularity::Batch, "batch"),
+                    "pair" => (Granularity::Pair, "pair"),
+                    "sample" => (Granularity::Sample, "sample"),
+                    _ => {
+                        return Err(format!("`--mode {value}`: expected batch, pair or sample"));
+                    }
+                }
+            }
+            "--cutmix" => {
+                let p: f64 = value
+                    .parse()
+                    .map_err(|_| format!("`--cutmix {value}`: not a number"))?;
+                // with_cutmix checks the range; this gives the error message early and with the flag.
+                Mixup::new(DEFAULT_ALPHA)
+                    .and_then(|m| m.with_cutmix(CutMix::new(CUTMIX_ALPHA)?, p))
+                    .map_err(|e| format!("`--cutmix {value}`: {e}"))?;
+                opts.cutmix = Some(p);
             }
             "--seed" => {
                 opts.seed = value
@@ -177,38 +244,85 @@ fn main() -> ExitCode {
 
 fn run(opts: &Options) -> Result<(), String> {
     let (originals, labels) = make_batch();
-    let mixup = Mixup::new(opts.alpha)
-        .map_err(|e| e.to_string())?
-        .with_pairing(opts.pairing);
+    let mixup = opts.mixup().map_err(|e| e.to_string())?;
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(opts.seed);
 
     let mut mixed = originals.clone();
     let mut soft = vec![0.0f32; BATCH * CLASSES.len()];
     let mut partners = vec![0usize; BATCH];
-    let outcome = mixup
-        .apply(
-            &mut rng,
-            &mut mixed,
-            SAMPLE_LEN,
-            &labels,
-            CLASSES.len(),
-            &mut soft,
-            &mut partners,
-        )
-        .map_err(|e| e.to_string())?;
-    let lam = outcome.lambda;
+    // The defaults keep the one-λ `apply` path (the committed docs/demo.png is its output); every
+    // other setting needs `apply_per_sample`, which also says what each sample got.
+    let per_batch = mixup.is_per_batch();
+    let (lambdas, ops, batch_lambda) = if per_batch {
+        let outcome = mixup
+            .apply(
+                &mut rng,
+                &mut mixed,
+                SAMPLE_LEN,
+                &labels,
+                CLASSES.len(),
+                &mut soft,
+                &mut partners,
+            )
+            .map_err(|e| e.to_string())?;
+        (vec![outcome.lambda; BATCH], None, Some(outcome.lambda))
+    } else {
+        let mut ops = vec![SampleOp::Keep; BATCH];
+        let mut lambdas = vec![0.0f64; BATCH];
+        mixup
+            .apply_per_sample(
+                &mut rng,
+                &mut mixed,
+                &LAYOUT,
+                &labels,
+                CLASSES.len(),
+                &mut soft,
+                &mut partners,
+                &mut ops,
+                &mut lambdas,
+            )
+            .map_err(|e| e.to_string())?;
+        (lambdas, Some(ops), None)
+    };
 
-    say!(
-        "mixup demo: {BATCH} images of {SIDE}x{SIDE}x{CHANNELS} u8, {} classes; Mixup::new({:?}) with pairing {}, seed {}",
-        CLASSES.len(),
-        opts.alpha,
-        opts.pairing_name,
-        opts.seed
-    );
-    say!(
-        "lambda = {lam:.6} (one per batch; for u8 data the applied weight is a multiple of 1/256: {}/256)",
-        (lam * 256.0).round()
-    );
+    if let Some(lam) = batch_lambda {
+        say!(
+            "mixup demo: {BATCH} images of {SIDE}x{SIDE}x{CHANNELS} u8, {} classes; Mixup::new({:?}) with pairing {}, seed {}",
+            CLASSES.len(),
+            opts.alpha,
+            opts.pairing_name,
+            opts.seed
+        );
+        say!(
+            "lambda = {lam:.6} (one per batch; for u8 data the applied weight is a multiple of 1/256: {}/256)",
+            (lam * 256.0).round()
+        );
+    } else {
+        say!(
+            "mixup demo: {BATCH} images of {SIDE}x{SIDE}x{CHANNELS} u8, {} classes; Mixup::new({:?}) with pairing {}, mode {}, {}, seed {}",
+            CLASSES.len(),
+            opts.alpha,
+            opts.pairing_name,
+            opts.mode_name,
+            cutmix_setting(opts),
+            opts.seed
+        );
+        say!(
+            "lambda of each sample (mixup: the applied weight, a multiple of 1/256 for u8 data; cutmix: the fraction of its own pixels kept; kept: 1):"
+        );
+        let ops = ops.as_deref().unwrap_or_default();
+        for (k, chunk) in lambdas.chunks(4).enumerate() {
+            let cells: Vec<String> = chunk
+                .iter()
+                .enumerate()
+                .map(|(c, lam)| {
+                    let i = 4 * k + c;
+                    format!("#{i:<2} {lam:.4} {:<6}", op_name(&ops[i]))
+                })
+                .collect();
+            say!("  {}", cells.join("  ").trim_end());
+        }
+    }
     say!("partners = {partners:?}");
     let selfs = partners
         .iter()
@@ -235,7 +349,16 @@ fn run(opts: &Options) -> Result<(), String> {
         );
     }
 
-    let sheet = contact_sheet(opts, &originals, &mixed, &labels, &partners, lam);
+    let sheet = contact_sheet(
+        opts,
+        &originals,
+        &mixed,
+        &labels,
+        &partners,
+        &lambdas,
+        ops.as_deref(),
+        batch_lambda,
+    );
     write_png(&opts.out, &sheet).map_err(|e| format!("cannot write `{}`: {e}", opts.out))?;
     say!(
         "wrote {} ({}x{} contact sheet: sample + partner = mixed)",
@@ -245,6 +368,29 @@ fn run(opts: &Options) -> Result<(), String> {
     );
 
     throughput(&mixup, &originals, &labels)
+}
+
+/// How the CutMix setting reads in the console line.
+fn cutmix_setting(opts: &Options) -> String {
+    match opts.cutmix {
+        None => "no cutmix".to_string(),
+        Some(p) => {
+            let per = if opts.mode == Granularity::Sample {
+                "sample"
+            } else {
+                "batch"
+            };
+            format!("cutmix with probability {p:?} per {per} (CutMix::new({CUTMIX_ALPHA:?}))")
+        }
+    }
+}
+
+fn op_name(op: &SampleOp) -> &'static str {
+    match op {
+        SampleOp::Keep => "kept",
+        SampleOp::Blend(_) => "mixup",
+        SampleOp::Paste(_) => "cutmix",
+    }
 }
 
 /// Mixes the batch again and again for about 0.3 s, as `u8` and as `f32`, and prints the rates.
@@ -257,20 +403,39 @@ fn throughput(mixup: &Mixup, originals: &[u8], labels: &[u32]) -> Result<(), Str
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
         let mut soft = vec![0.0f32; BATCH * CLASSES.len()];
         let mut partners = vec![0usize; BATCH];
+        let mut ops = vec![SampleOp::Keep; BATCH];
+        let mut lambdas = vec![0.0f64; BATCH];
+        let per_batch = mixup.is_per_batch();
         let start = Instant::now();
         let mut iters = 0u64;
         while start.elapsed() < Duration::from_millis(300) {
-            mixup
-                .apply(
-                    &mut rng,
-                    batch,
-                    SAMPLE_LEN,
-                    labels,
-                    CLASSES.len(),
-                    &mut soft,
-                    &mut partners,
-                )
-                .map_err(|e| e.to_string())?;
+            if per_batch {
+                mixup
+                    .apply(
+                        &mut rng,
+                        batch,
+                        SAMPLE_LEN,
+                        labels,
+                        CLASSES.len(),
+                        &mut soft,
+                        &mut partners,
+                    )
+                    .map_err(|e| e.to_string())?;
+            } else {
+                mixup
+                    .apply_per_sample(
+                        &mut rng,
+                        batch,
+                        &LAYOUT,
+                        labels,
+                        CLASSES.len(),
+                        &mut soft,
+                        &mut partners,
+                        &mut ops,
+                        &mut lambdas,
+                    )
+                    .map_err(|e| e.to_string())?;
+            }
             iters += 1;
         }
         Ok((iters, start.elapsed()))
@@ -286,7 +451,12 @@ fn throughput(mixup: &Mixup, originals: &[u8], labels: &[u32]) -> Result<(), Str
         );
     };
     say!(
-        "throughput of Mixup::apply in place (lambda, partners, data and labels), one thread, cache-resident batch:"
+        "throughput of Mixup::{} in place (lambda, partners, data and labels), one thread, cache-resident batch:",
+        if mixup.is_per_batch() {
+            "apply"
+        } else {
+            "apply_per_sample"
+        }
     );
     let mut bytes = originals.to_vec();
     report("u8 ", 1, measure(mixup, &mut bytes, labels)?);
@@ -412,6 +582,15 @@ impl Canvas {
         }
     }
 
+    /// Draws a 2-pixel outline just inside the rectangle.
+    fn frame(&mut self, x: usize, y: usize, w: usize, h: usize, colour: [u8; 3]) {
+        let t = 2.min(w).min(h);
+        self.fill(x, y, w, t, colour);
+        self.fill(x, (y + h).saturating_sub(t), w, t, colour);
+        self.fill(x, y, t, h, colour);
+        self.fill((x + w).saturating_sub(t), y, t, h, colour);
+    }
+
     /// Draws a 64×64 image scaled up `scale` times (nearest neighbour: the pixels stay visible).
     fn image(&mut self, x: usize, y: usize, img: &[u8], scale: usize) {
         for yy in 0..SIDE * scale {
@@ -455,28 +634,67 @@ const COLUMN_GAP: usize = 40;
 const ROW_H: usize = TILE + 40;
 const HEADER_H: usize = 92;
 
+#[allow(clippy::too_many_arguments)]
 fn contact_sheet(
     opts: &Options,
     originals: &[u8],
     mixed: &[u8],
     labels: &[u32],
     partners: &[usize],
-    lam: f64,
+    lambdas: &[f64],
+    ops: Option<&[SampleOp]>,
+    batch_lambda: Option<f64>,
 ) -> Canvas {
     let rows_per_column = BATCH.div_ceil(2);
     let width = 2 * MARGIN + 2 * BLOCK_W + COLUMN_GAP;
     let height = HEADER_H + rows_per_column * ROW_H + MARGIN / 2;
     let mut cv = Canvas::new(width, height);
 
-    let title = format!(
-        "MIXUP  α={:?}  PAIRING={}  SEED={}  λ={lam:.4}",
-        opts.alpha,
-        opts.pairing_name.to_uppercase(),
-        opts.seed
-    );
-    cv.text(MARGIN, 18, &title, 3, INK);
-    let sub = "EACH ROW: SAMPLE + PARTNER = λ·SAMPLE + (1-λ)·PARTNER;  LABEL = THE SAME MIX OF THE ONE-HOT LABELS";
-    cv.text(MARGIN, 56, sub, 2, MUTED);
+    let (title, sub) = match batch_lambda {
+        Some(lam) => (
+            format!(
+                "MIXUP  α={:?}  PAIRING={}  SEED={}  λ={lam:.4}",
+                opts.alpha,
+                opts.pairing_name.to_uppercase(),
+                opts.seed
+            ),
+            "EACH ROW: SAMPLE + PARTNER = λ·SAMPLE + (1-λ)·PARTNER;  LABEL = THE SAME MIX OF THE ONE-HOT LABELS".to_string(),
+        ),
+        None => {
+            let cut = match opts.cutmix {
+                Some(p) => format!("  CUTMIX P={p:?}"),
+                None => String::new(),
+            };
+            let per = match opts.mode {
+                Granularity::Batch => "ONE λ PER BATCH",
+                Granularity::Pair => "ONE λ PER PAIR (CYCLE OF PARTNERS)",
+                Granularity::Sample => "ONE λ PER SAMPLE",
+            };
+            let how = if opts.cutmix.is_some() {
+                "MIXUP: λ·SAMPLE + (1-λ)·PARTNER;  CUTMIX: A BOX OF THE PARTNER, λ = OWN PIXELS KEPT"
+            } else {
+                "MIXED = λ·SAMPLE + (1-λ)·PARTNER;  LABEL = THE SAME MIX OF THE ONE-HOT LABELS"
+            };
+            (
+                format!(
+                    "MIXUP  α={:?}  MODE={}{cut}  PAIRING={}  SEED={}",
+                    opts.alpha,
+                    opts.mode_name.to_uppercase(),
+                    opts.pairing_name.to_uppercase(),
+                    opts.seed
+                ),
+                format!("{per}.  {how}"),
+            )
+        }
+    };
+    // A long seed or α would run off the sheet at the title's size.
+    let title_scale = if text_width(&title, 3) <= width - 2 * MARGIN {
+        3
+    } else {
+        2
+    };
+    cv.text(MARGIN, 18, &title, title_scale, INK);
+    cv.text(MARGIN, 56, &sub, 2, MUTED);
     cv.fill(
         MARGIN,
         HEADER_H - 12,
@@ -508,8 +726,11 @@ fn contact_sheet(
 
         // The label column: λ, the mixed label, and a bar with the two label weights.
         let lx = xs[2] + TILE + 20;
-        if i == j {
-            cv.text(lx, ty + 4, "SELF-PAIR", 2, ACCENT);
+        let lam = lambdas[i];
+        let op = ops.map(|ops| ops[i]);
+        if i == j || op == Some(SampleOp::Keep) {
+            let why = if i == j { "SELF-PAIR" } else { "NOT MIXED" };
+            cv.text(lx, ty + 4, why, 2, ACCENT);
             cv.text(lx, ty + 26, "UNCHANGED", 2, MUTED);
             cv.text(lx, ty + 58, &format!("1.00 {}", CLASSES[ci]), 2, INK);
         } else {
@@ -530,6 +751,23 @@ fn contact_sheet(
             let by = ty + 92;
             cv.fill(lx, by, split, 14, CLASS_COLOURS[ci]);
             cv.fill(lx + split, by, bar_w - split, 14, CLASS_COLOURS[cj]);
+            match op {
+                Some(SampleOp::Paste(rect)) => {
+                    cv.text(lx, ty + 112, "CUTMIX", 2, ACCENT);
+                    // Outline the pasted box on the mixed tile, so the cut is easy to find.
+                    cv.frame(
+                        xs[2] + rect.x1 * SCALE,
+                        ty + rect.y1 * SCALE,
+                        (rect.x2 - rect.x1) * SCALE,
+                        (rect.y2 - rect.y1) * SCALE,
+                        [255, 255, 255],
+                    );
+                }
+                Some(SampleOp::Blend(_)) if opts.cutmix.is_some() => {
+                    cv.text(lx, ty + 112, "MIXUP", 2, MUTED);
+                }
+                _ => {}
+            }
         }
     }
     debug_assert!(text_width("MIXED", 2) < TILE);
