@@ -79,9 +79,10 @@ Usage: cargo run --release --example demo -- [OPTIONS]
 Options:
   --alpha A        lambda ~ Beta(A, A), A a finite number above 0   [default: 1.0]
   --pairing P      roll | flip | shuffle | derangement              [default: shuffle]
-  --mode M         batch | pair | sample: one lambda per batch, per    [default: batch]
-                   pair (cycle of the pairing) or per sample
-  --cutmix P       use CutMix (its alpha 1.0) instead of mixup with   [default: off]
+  --mode M         batch | pair | sample                            [default: batch]
+                   one lambda per batch, per pair (cycle of the
+                   pairing) or per sample
+  --cutmix P       CutMix (alpha 1.0) instead of mixup with         [default: off]
                    probability P in [0, 1], decided per sample in
                    sample mode and per batch otherwise
   --seed N         seed of the Xoshiro256PlusPlus generator (u64)   [default: 42]

@@ -25,8 +25,17 @@ fi
 
 echo "--- demo: flags, and bad flags exit with status 2"
 cargo run --release --example demo -- --alpha 0.2 --pairing derangement --seed 7 --out "$out/b.png"
+for mode in batch pair sample; do
+  cargo run --release --quiet --example demo -- --mode "$mode" --out "$out/mode-$mode.png" > /dev/null
+  test -s "$out/mode-$mode.png"
+done
+cargo run --release --quiet --example demo -- --mode sample --cutmix 0.5 --out "$out/cutmix.png" > /dev/null
+test -s "$out/cutmix.png"
+# --mode batch alone is the default configuration, so it must draw the same picture.
+cmp -s "$out/mode-batch.png" mixup_demo.png || { echo "demo --mode batch differs from the default"; exit 1; }
 cargo run --release --example demo -- --help > /dev/null
-for bad in "--alpha 0" "--alpha nan" "--pairing sideways" "--seed -1" "--frobnicate"; do
+for bad in "--alpha 0" "--alpha nan" "--pairing sideways" "--seed -1" "--frobnicate" \
+           "--mode diagonal" "--cutmix 2"; do
   status=0
   # shellcheck disable=SC2086 # the flags are meant to split
   cargo run --release --quiet --example demo -- $bad --out "$out/never.png" 2> "$out/err" || status=$?
