@@ -30,15 +30,36 @@ use std::fmt::Write as _;
 type Record = (u64, &'static str, u32, u64);
 
 fn current() -> Vec<Record> {
+    record(&scenario::SEEDS)
+}
+
+fn record(seeds: &[u64]) -> Vec<Record> {
     let mut out = Vec::new();
-    scenario::run(&mut |seed, what, k, value| out.push((seed, what, k, value)));
+    scenario::run_seeds(seeds, &mut |seed, what, k, value| {
+        out.push((seed, what, k, value))
+    });
     out
 }
 
 #[test]
 fn golden_values_match() {
-    let got = current();
-    let want = expected::EXPECTED;
+    // The interpreter is about a thousand times slower: under Miri the first seed, whose values
+    // are the start of the table, stands for all.
+    let seeds = if cfg!(miri) {
+        &scenario::SEEDS[..1]
+    } else {
+        &scenario::SEEDS[..]
+    };
+    let got = record(seeds);
+    let want = if cfg!(miri) {
+        let n = expected::EXPECTED
+            .iter()
+            .take_while(|r| r.0 == scenario::SEEDS[0])
+            .count();
+        &expected::EXPECTED[..n]
+    } else {
+        expected::EXPECTED
+    };
     let mut report = String::new();
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
         if g != w {
@@ -78,6 +99,7 @@ fn golden_values_match() {
 /// over random draws or seeded data (k ≥ 16 values) must differ between seeds, so that a
 /// generator that is ignored, or data that is never written, cannot pass.
 #[test]
+#[cfg_attr(miri, ignore = "needs every seed; the native runs check it")]
 fn scenario_is_not_degenerate() {
     let got = current();
     for &(seed, what, k, value) in &got {

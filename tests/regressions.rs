@@ -121,7 +121,15 @@ fn apply_with_subnormal_alpha_mixes() {
     let mut soft = [0.0f32; 4];
     let mut partners = [0usize; 2];
     let outcome = mixup
-        .apply(&mut rng, &mut batch, 2, &[0u8, 1], 2, &mut soft, &mut partners)
+        .apply(
+            &mut rng,
+            &mut batch,
+            2,
+            &[0u8, 1],
+            2,
+            &mut soft,
+            &mut partners,
+        )
         .expect("valid input");
     assert!((0.0..=1.0).contains(&outcome.lambda), "{outcome:?}");
 }
@@ -152,7 +160,10 @@ fn constant_generators_do_not_hang_the_sampler() {
             &format!("Beta::sample with a constant generator {word:#x}"),
             move || {
                 for alpha in [5e-324, 1e-3, 0.2, 0.5, 1.0, 2.0, 100.0, f64::MAX] {
-                    for beta in [Beta::symmetric(alpha).unwrap(), Beta::new(alpha, 3.0).unwrap()] {
+                    for beta in [
+                        Beta::symmetric(alpha).unwrap(),
+                        Beta::new(alpha, 3.0).unwrap(),
+                    ] {
                         let lambda = beta.sample(&mut Constant(word));
                         assert!((0.0..=1.0).contains(&lambda), "α={alpha:e}: λ={lambda}");
                     }

@@ -338,9 +338,15 @@ fn soft_rows(seed: u64, record: &mut impl FnMut(u64, &'static str, u32, u64)) {
     );
 }
 
-/// Runs every section for every seed.
+/// Runs every section for every seed of [`SEEDS`].
 pub fn run(record: &mut impl FnMut(u64, &'static str, u32, u64)) {
-    for &seed in &SEEDS {
+    run_seeds(&SEEDS, record);
+}
+
+/// Runs every section for the given seeds, in order; for a prefix of [`SEEDS`] the records are
+/// a prefix of the table (Miri runs the first seed only).
+pub fn run_seeds(seeds: &[u64], record: &mut impl FnMut(u64, &'static str, u32, u64)) {
+    for &seed in seeds {
         lambdas(seed, record);
         partners(seed, record);
         apply::<f32>(
