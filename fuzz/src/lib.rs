@@ -198,8 +198,4 @@ pub mod known {
     /// half: λ = 0.5/256 − 2⁻⁶² gets w = 1 where the documented `round(λ·2ᵏ)` is 0.
     /// Test: `integer_weight_is_round_of_lambda_times_scale` (src/kernels.rs).
     pub const WEIGHT_ROUNDS_BELOW_TIE: bool = true;
-    /// `check_permutation` names the first out-of-range position even when an earlier position
-    /// repeats a partner; its documentation promises the first bad position of either kind.
-    /// Test: `check_permutation_names_first_bad_position` (src/pairing.rs).
-    pub const PERMUTATION_ERROR_PREFERS_OUT_OF_RANGE: bool = true;
 }
