@@ -97,6 +97,52 @@ fn golden_values_match() {
     );
 }
 
+/// Every implementation of the kernels this machine runs (scalar, the baseline vector loop, and
+/// AVX2 / AVX-512 / NEON where present) records the pinned value of every kernel section, with
+/// ordinary and non-temporal stores and with a small in-place tile.
+#[test]
+fn every_implementation_gives_the_pinned_values() {
+    use mixup::Implementation;
+    let seeds = if cfg!(miri) {
+        &scenario::SEEDS[..1]
+    } else {
+        &scenario::SEEDS[..]
+    };
+    let available: Vec<Implementation> = Implementation::available().collect();
+    assert!(
+        available.contains(&Implementation::Scalar)
+            && available.contains(&Implementation::Baseline),
+        "the scalar reference and the baseline loop always run: {available:?}"
+    );
+    let mut report = String::new();
+    let mut compared = 0;
+    for &imp in &available {
+        scenario::run_kernels(seeds, imp, &mut |seed, what, k, value| {
+            let pinned = expected::EXPECTED
+                .iter()
+                .find(|r| (r.0, r.1, r.2) == (seed, what, k));
+            compared += 1;
+            if pinned.map(|r| r.3) != Some(value) {
+                writeln!(
+                    report,
+                    "{imp}: seed {seed:#x} {what} [{k}]: got {value:#018x}, pinned {pinned:?}"
+                )
+                .unwrap();
+            }
+        });
+    }
+    let names: Vec<&str> = available.iter().map(|i| i.name()).collect();
+    println!("implementations exercised: {}", names.join(", "));
+    assert!(
+        compared >= available.len() * seeds.len() * 6,
+        "{compared} values compared"
+    );
+    assert!(
+        report.is_empty(),
+        "an implementation differs from the pinned bytes:\n{report}"
+    );
+}
+
 /// The values must not be degenerate: a section that failed records `u64::MAX`, and every hash
 /// over random draws or seeded data (k ≥ 16 values) must differ between seeds, so that a
 /// generator that is ignored, or data that is never written, cannot pass.

@@ -1,9 +1,8 @@
-//! Findings of the fuzz targets (fuzz/), each reduced to a minimal reproduction.
+//! Findings of the fuzz targets (fuzz/), each reduced to a minimal reproduction that fails on
+//! the code as it was found and passes with the fix.
 //!
 //! A test marked `#[ignore]` reproduces a finding that is reported but not yet fixed in the file
-//! that owns the code; its reason names the proposed fix. The matching entry of `fuzz::known`
-//! (fuzz/src/lib.rs) lets the fuzz targets accept exactly that deviation until the fix lands;
-//! both go away together.
+//! that owns the code; its reason names the proposed fix. Un-ignore it with the fix.
 
 use core::convert::Infallible;
 use mixup::{Beta, Error, Mixup, Pairing, applied_lambda, blend, check_permutation};
@@ -84,7 +83,8 @@ const EDGE_WORDS: [u64; 6] = [
 /// Shapes below 1/f64::MAX, where 1/α overflows to +∞.
 const SUBNORMAL_SHAPES: [f64; 3] = [5e-324, 1.060_997_895_5e-314, 5.5e-309];
 
-/// Found by `beta` and `batch`: for a symmetric α below 1/f64::MAX the Laplace boost multiplies
+/// Found by `beta` and `batch` (fixed by the rewritten sampler, which caps 1/α at f64::MAX): for
+/// a symmetric α below 1/f64::MAX the original Laplace boost multiplied
 /// its exponential by 1/α = +∞, and an exponential of exactly 0 (a draw whose top 53 bits are all
 /// ones) gives 0·∞ = NaN, so λ = NaN; `Mixup::apply` then refuses its own λ after it has written
 /// the partners and advanced the generator. Minimal stream for the original sampler:
@@ -207,11 +207,11 @@ fn constant_generators_do_not_hang_the_pairings() {
     }
 }
 
-/// Found by `blend`: the integer weight is computed as `floor(λ·2ᵏ + 0.5)`, and the addition
-/// rounds when λ·2ᵏ is one ulp below a half, so λ = 0.5/256 − 2⁻⁶² gets w = 1 instead of the
-/// documented `round(λ·2ᵏ)` = 0 (same for `u16` at 0.5/65536).
+/// Found by `blend` (fixed on main in "Integer weights: exact round(λ·2ᵏ) instead of
+/// floor(x + 0.5)"): the `+ 0.5` rounded when λ·2ᵏ was one ulp below a half, so
+/// λ = 0.5/256 − 2⁻⁶² got w = 1 instead of the documented `round(λ·2ᵏ)` = 0 (same for `u16` at
+/// 0.5/65536).
 #[test]
-#[ignore = "reported: src/kernels.rs weights() should use libm::round(lambda * ONE as f64), which is exact, instead of floor(x + 0.5); then un-ignore and set fuzz::known::WEIGHT_ROUNDS_BELOW_TIE = false"]
 fn integer_weight_is_round_of_lambda_times_scale() {
     let below_u8_tie = f64::from_bits((0.5f64 / 256.0).to_bits() - 1);
     assert_eq!(applied_lambda::<u8>(below_u8_tie), Ok(0.0));

@@ -186,16 +186,3 @@ pub fn is_permutation(p: &[usize]) -> bool {
     }
     true
 }
-
-/// Deviations from the documented behaviour that fuzzing found and that are reported but not yet
-/// fixed in the files that own them. Each has an ignored regression test in
-/// `tests/regressions.rs` (named below) with the proposed fix. While an entry is `true`, the
-/// targets accept exactly that deviation and nothing wider, so CI stays green without hiding
-/// anything else; fixing the code means setting the entry to `false` (and then deleting it) and
-/// un-ignoring the test.
-pub mod known {
-    /// `weights` computes `floor(λ·2ᵏ + 0.5)`, and the `+ 0.5` rounds for λ·2ᵏ one ulp below a
-    /// half: λ = 0.5/256 − 2⁻⁶² gets w = 1 where the documented `round(λ·2ᵏ)` is 0.
-    /// Test: `integer_weight_is_round_of_lambda_times_scale` (src/kernels.rs).
-    pub const WEIGHT_ROUNDS_BELOW_TIE: bool = true;
-}

@@ -11,7 +11,9 @@
 // with the pinned table or prints the table anew.
 
 use mixup::{
-    Beta, Element, Mixup, Pairing, blend, blend_inplace, mix_batch, mix_batch_inplace, mix_soft,
+    Beta, Element, Implementation, Mixup, Pairing, blend, blend_inplace, blend_inplace_with,
+    blend_with, mix_batch, mix_batch_inplace, mix_batch_inplace_tiled_with, mix_batch_inplace_with,
+    mix_batch_with, mix_soft,
 };
 use rand_core::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -237,13 +239,19 @@ fn apply<T: Golden>(
     record(seed, whats[3], (BATCH * CLASSES) as u32, hash_f32(&soft));
 }
 
-/// Samples longer than the in-place tile (512 elements), in three samples.
+/// Samples longer than the in-place tile for `f64` (8 KiB: 1024 elements), in three samples.
 const LONG: usize = 1100;
+/// A tile that no sample length here is a multiple of, so every type crosses tiles.
+const SMALL_TILE: usize = 97;
 
 /// Out of place and in place over a 3-cycle of long samples: both hashes are pinned to the same
 /// value, and the scenario also compares them directly.
+///
+/// With `imp`, the chosen implementation does the work, and the in-place mix is also run with a
+/// 97-element tile; every implementation must record the same values as the dispatched path.
 fn long_batch<T: Golden>(
     seed: u64,
+    imp: Option<Implementation>,
     whats: [&'static str; 2],
     record: &mut impl FnMut(u64, &'static str, u32, u64),
 ) {
@@ -256,9 +264,23 @@ fn long_batch<T: Golden>(
     };
     let partners = [2usize, 0, 1];
     let mut dst = [T::default(); 3 * LONG];
-    let out_of_place = mix_batch(&mut dst, &src, LONG, &partners, lambda);
-    let in_place = mix_batch_inplace(&mut src, LONG, &partners, lambda);
-    let same = out_of_place == in_place && dst == src;
+    let mut tiled_ok = true;
+    let (out_of_place, in_place) = match imp {
+        None => (
+            mix_batch(&mut dst, &src, LONG, &partners, lambda),
+            mix_batch_inplace(&mut src, LONG, &partners, lambda),
+        ),
+        Some(imp) => {
+            let mut tiled = src;
+            let mut tile = [T::default(); SMALL_TILE];
+            let r = mix_batch_inplace_tiled_with(imp, &mut tile, &mut tiled, LONG, &partners, lambda);
+            let out_of_place = mix_batch_with(imp, &mut dst, &src, LONG, &partners, lambda);
+            let in_place = mix_batch_inplace_with(imp, &mut src, LONG, &partners, lambda);
+            tiled_ok = r == in_place && tiled == src;
+            (out_of_place, in_place)
+        }
+    };
+    let same = out_of_place == in_place && dst == src && tiled_ok;
     record(
         seed,
         whats[0],
@@ -280,9 +302,11 @@ const BLEND_LAMBDAS: [f64; 7] = [0.0, 1.0, 0.5 / 256.0, 1.0 - 1e-12, 1.0 / 3.0, 
 const BLEND_LEN: usize = 61;
 
 /// [`blend`] and [`blend_inplace`] over fixed and random λ: one hash over every output and
-/// every applied λ.
+/// every applied λ. With `imp`, the chosen implementation does the work, with ordinary and with
+/// non-temporal stores, and must record the same value.
 fn blends<T: Golden>(
     seed: u64,
+    imp: Option<Implementation>,
     what: &'static str,
     record: &mut impl FnMut(u64, &'static str, u32, u64),
 ) {
@@ -300,16 +324,28 @@ fn blends<T: Golden>(
     }
     for &lambda in &lambdas {
         let mut out = [T::default(); BLEND_LEN];
-        match blend(&mut out, &a, &b, lambda) {
+        let mut inplace = a;
+        let (result, ok) = match imp {
+            None => (
+                blend(&mut out, &a, &b, lambda),
+                blend_inplace(&mut inplace, &b, lambda).is_ok(),
+            ),
+            Some(imp) => {
+                let mut streamed = [T::default(); BLEND_LEN];
+                let s = blend_with(imp, &mut streamed, &a, &b, lambda, true);
+                let r = blend_with(imp, &mut out, &a, &b, lambda, false);
+                let ok = blend_inplace_with(imp, &mut inplace, &b, lambda).is_ok();
+                (r, ok && s == r && streamed == out)
+            }
+        };
+        match result {
             Ok(applied) => h.u64(applied.to_bits()),
             Err(_) => h.u64(u64::MAX),
         }
         for &v in &out {
             v.hash(&mut h);
         }
-        let mut inplace = a;
-        let ok = blend_inplace(&mut inplace, &b, lambda).is_ok();
-        // In place must give the same bits as out of place.
+        // In place (and streamed) must give the same bits as out of place.
         h.u64(if ok && inplace == out { 1 } else { u64::MAX });
     }
     record(seed, what, lambdas.len() as u32, h.finish());
@@ -389,12 +425,34 @@ pub fn run_seeds(seeds: &[u64], record: &mut impl FnMut(u64, &'static str, u32, 
             ],
             record,
         );
-        long_batch::<f32>(seed, ["mix_batch f32", "mix_batch_inplace f32"], record);
-        long_batch::<u16>(seed, ["mix_batch u16", "mix_batch_inplace u16"], record);
-        blends::<f32>(seed, "blend f32", record);
-        blends::<f64>(seed, "blend f64", record);
-        blends::<u8>(seed, "blend u8", record);
-        blends::<u16>(seed, "blend u16", record);
+        kernels(seed, None, record);
         soft_rows(seed, record);
+    }
+}
+
+/// The sections that go through the blend kernels, with the dispatched implementation (`None`)
+/// or a chosen one.
+fn kernels(
+    seed: u64,
+    imp: Option<Implementation>,
+    record: &mut impl FnMut(u64, &'static str, u32, u64),
+) {
+    long_batch::<f32>(seed, imp, ["mix_batch f32", "mix_batch_inplace f32"], record);
+    long_batch::<u16>(seed, imp, ["mix_batch u16", "mix_batch_inplace u16"], record);
+    blends::<f32>(seed, imp, "blend f32", record);
+    blends::<f64>(seed, imp, "blend f64", record);
+    blends::<u8>(seed, imp, "blend u8", record);
+    blends::<u16>(seed, imp, "blend u16", record);
+}
+
+/// The kernel sections for every seed of `seeds` with the implementation `imp`: every value
+/// must equal the entry of the same name in the table, whichever implementation made it.
+pub fn run_kernels(
+    seeds: &[u64],
+    imp: Implementation,
+    record: &mut impl FnMut(u64, &'static str, u32, u64),
+) {
+    for &seed in seeds {
+        kernels(seed, Some(imp), record);
     }
 }

@@ -8,7 +8,8 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use cortex_m_rt::{ExceptionFrame, entry, exception};
 use cortex_m_semihosting::{debug, hprintln};
 use mixup::{
-    Beta, Mixup, Pairing, applied_lambda, blend, check_permutation, mix_batch, mix_batch_inplace,
+    Beta, Implementation, Mixup, Pairing, applied_lambda, blend, check_permutation, mix_batch,
+    mix_batch_inplace,
 };
 use panic_semihosting as _;
 use rand_core::{Rng, SeedableRng};
@@ -55,6 +56,26 @@ fn golden() -> usize {
         );
         count += 1;
     });
+    // The kernel sections again with every implementation this target has (the scalar
+    // reference and the baseline loop), against the same entries.
+    for imp in Implementation::available() {
+        hprintln!("cortex-m4: kernels checked with the {} implementation", imp.name());
+        scenario::run_kernels(&scenario::SEEDS, imp, &mut |seed, what, k, value| {
+            let pinned = expected::EXPECTED
+                .iter()
+                .find(|r| (r.0, r.1, r.2) == (seed, what, k));
+            check!(
+                pinned.map(|r| r.3) == Some(value),
+                "golden {}: seed {:#x} {} [{}]: got {:#018x}, pinned {:?}",
+                imp.name(),
+                seed,
+                what,
+                k,
+                value,
+                pinned
+            );
+        });
+    }
     check!(
         count == expected::EXPECTED.len(),
         "golden: the scenario produced {} values, the table pins {}",
