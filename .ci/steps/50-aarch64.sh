@@ -16,4 +16,7 @@ rustup target add aarch64-unknown-linux-gnu >/dev/null
 
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu"
-cargo test --target aarch64-unknown-linux-gnu
+# The same profile and features as 25-aarch64-neon.sh, so the cross build is shared: that step
+# checks the NEON kernels against the scalar reference, this one runs everything else too
+# (the golden table on every implementation, properties, statistics, regressions, doc tests).
+cargo test --release --all-features --target aarch64-unknown-linux-gnu
