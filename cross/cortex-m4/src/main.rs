@@ -59,7 +59,10 @@ fn golden() -> usize {
     // The kernel sections again with every implementation this target has (the scalar
     // reference and the baseline loop), against the same entries.
     for imp in Implementation::available() {
-        hprintln!("cortex-m4: kernels checked with the {} implementation", imp.name());
+        hprintln!(
+            "cortex-m4: kernels checked with the {} implementation",
+            imp.name()
+        );
         scenario::run_kernels(&scenario::SEEDS, imp, &mut |seed, what, k, value| {
             let pinned = expected::EXPECTED
                 .iter()
