@@ -3,11 +3,11 @@
 # default). A finding fails CI: the crashing input is kept under fuzz/artifacts/<target>/ and
 # must become a regression test in tests/regressions.rs.
 #
-# MIXUP_FUZZ_SECONDS sets the time per target (default 45 s; five targets plus the build keep
-# this step near 6 minutes on 2 cores once cargo-fuzz is installed).
+# MIXUP_FUZZ_SECONDS sets the time per target (default 30 s; nine targets plus the build keep
+# this step near 6.5 minutes on 2 cores once cargo-fuzz is installed, which takes 3-4 more).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-seconds="${MIXUP_FUZZ_SECONDS:-45}"
+seconds="${MIXUP_FUZZ_SECONDS:-30}"
 
 rustup toolchain install nightly --profile minimal --no-self-update >/dev/null 2>&1 || true
 if ! cargo fuzz --version >/dev/null 2>&1; then
