@@ -41,20 +41,20 @@ fn cutmix(u: &mut Unstructured<'_>) -> Result<()> {
         );
         assert!((0.0..=1.0).contains(&l));
         assert_eq!(l, unpasted_fraction(h, w, &r));
-        if let (Some(total), Some(area)) = (h.checked_mul(w), r.height().checked_mul(r.width())) {
-            if total > 0 && total < 1 << 53 {
-                assert_eq!(l, (total - area) as f64 / total as f64);
-            }
+        if let (Some(total), Some(area)) = (h.checked_mul(w), r.height().checked_mul(r.width()))
+            && total > 0
+            && total < 1 << 53
+        {
+            assert_eq!(l, (total - area) as f64 / total as f64);
         }
     };
     let (r, l) = c.sample(&mut rng, h, w);
     check(r, l);
-    if let Some((lo, hi)) = c.ratio_range() {
-        if h > 0 && h < 1 << 40 {
-            assert!(
-                r.height() >= (h as f64 * lo) as usize && r.height() <= (h as f64 * hi) as usize
-            );
-        }
+    if let Some((lo, hi)) = c.ratio_range()
+        && h > 0
+        && h < 1 << 40
+    {
+        assert!(r.height() >= (h as f64 * lo) as usize && r.height() <= (h as f64 * hi) as usize);
     }
     let lambda = if u.ratio(1, 8)? {
         any_f64(u)?
