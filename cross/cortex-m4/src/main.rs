@@ -1,0 +1,281 @@
+//! mixup on a Cortex-M4F: the golden scenario shared with `tests/golden.rs` against the same
+//! pinned table, then property checks of sampling, pairing and batch mixing. Reports over
+//! semihosting and exits with a failure status on the first panic or after any failed check.
+#![no_std]
+#![no_main]
+
+use core::sync::atomic::{AtomicU32, Ordering};
+use cortex_m_rt::{ExceptionFrame, entry, exception};
+use cortex_m_semihosting::{debug, hprintln};
+use mixup::{
+    Beta, Implementation, Mixup, Pairing, applied_lambda, blend, check_permutation, mix_batch,
+    mix_batch_inplace,
+};
+use panic_semihosting as _;
+use rand_core::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+#[allow(dead_code)]
+mod scenario {
+    include!("../../../tests/golden/scenario.rs");
+}
+
+mod expected {
+    include!("../../../tests/golden/expected.rs");
+}
+
+static FAILURES: AtomicU32 = AtomicU32::new(0);
+static CHECKS: AtomicU32 = AtomicU32::new(0);
+
+/// Counts a check; prints and counts a failure.
+macro_rules! check {
+    ($cond:expr, $($fmt:tt)+) => {{
+        CHECKS.fetch_add(1, Ordering::Relaxed);
+        let ok: bool = $cond;
+        if !ok {
+            FAILURES.fetch_add(1, Ordering::Relaxed);
+            hprintln!($($fmt)+);
+        }
+    }};
+}
+
+/// Every value of the scenario against the pinned table, in order.
+fn golden() -> usize {
+    let mut count = 0usize;
+    scenario::run(&mut |seed, what, k, value| {
+        let pinned = expected::EXPECTED.get(count);
+        check!(
+            pinned == Some(&(seed, what, k, value)),
+            "golden #{}: seed {:#x} {} [{}]: got {:#018x}, pinned {:?}",
+            count,
+            seed,
+            what,
+            k,
+            value,
+            pinned
+        );
+        count += 1;
+    });
+    // The kernel sections again with every implementation this target has (the scalar
+    // reference and the baseline loop), against the same entries.
+    for imp in Implementation::available() {
+        hprintln!(
+            "cortex-m4: kernels checked with the {} implementation",
+            imp.name()
+        );
+        scenario::run_kernels(&scenario::SEEDS, imp, &mut |seed, what, k, value| {
+            let pinned = expected::EXPECTED
+                .iter()
+                .find(|r| (r.0, r.1, r.2) == (seed, what, k));
+            check!(
+                pinned.map(|r| r.3) == Some(value),
+                "golden {}: seed {:#x} {} [{}]: got {:#018x}, pinned {:?}",
+                imp.name(),
+                seed,
+                what,
+                k,
+                value,
+                pinned
+            );
+        });
+    }
+    check!(
+        count == expected::EXPECTED.len(),
+        "golden: the scenario produced {} values, the table pins {}",
+        count,
+        expected::EXPECTED.len()
+    );
+    count
+}
+
+/// λ in [0, 1] and never NaN over α from the smallest subnormal to f64::MAX.
+fn sampling(rng: &mut Xoshiro256PlusPlus) {
+    let mut alpha = 5e-324f64;
+    while alpha.is_finite() {
+        let beta = Beta::symmetric(alpha);
+        check!(beta.is_ok(), "Beta::symmetric({:e}) refused", alpha);
+        if let Ok(beta) = beta {
+            for _ in 0..16 {
+                let l = beta.sample(rng);
+                check!((0.0..=1.0).contains(&l), "α={:e}: λ={}", alpha, l);
+            }
+        }
+        alpha *= 1e7;
+    }
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        check!(
+            Beta::symmetric(bad).is_err(),
+            "Beta::symmetric({}) accepted",
+            bad
+        );
+    }
+}
+
+/// Every pairing gives a permutation at every batch size up to 40; derangements have no fixed
+/// point.
+fn pairing(rng: &mut Xoshiro256PlusPlus) {
+    let mut buf = [0usize; 40];
+    for n in 1..=buf.len() {
+        let partners = &mut buf[..n];
+        for p in [
+            Pairing::Roll(1),
+            Pairing::Roll(-7),
+            Pairing::Flip,
+            Pairing::Shuffle,
+            Pairing::Derangement,
+        ] {
+            let r = p.fill(rng, partners);
+            if p == Pairing::Derangement && n == 1 {
+                check!(r.is_err(), "derangement of one accepted");
+                continue;
+            }
+            check!(r.is_ok(), "{:?} n={}: {:?}", p, n, r);
+            check!(
+                check_permutation(partners).is_ok(),
+                "{:?} n={}: not a permutation",
+                p,
+                n
+            );
+            if p == Pairing::Derangement {
+                check!(
+                    partners.iter().enumerate().all(|(i, &j)| i != j),
+                    "derangement n={} has a fixed point",
+                    n
+                );
+            }
+        }
+    }
+}
+
+const N: usize = 6;
+const LEN: usize = 37;
+const C: usize = 5;
+
+/// `Mixup::apply` on f32 and u8 batches: each sample equals `blend` of its original and its
+/// partner's original with the λ returned, and each label row sums to 1.
+fn batches(rng: &mut Xoshiro256PlusPlus) {
+    let mixup = match Mixup::new(0.4).and_then(|m| m.with_label_smoothing(0.1)) {
+        Ok(m) => m.with_pairing(Pairing::Derangement),
+        Err(e) => {
+            check!(false, "Mixup::new: {}", e);
+            return;
+        }
+    };
+    let labels = [0u8, 1, 2, 3, 4, 0];
+    for round in 0..8 {
+        let mut f = [0.0f32; N * LEN];
+        for (k, v) in f.iter_mut().enumerate() {
+            *v = (k as f32) * 0.25 - 20.0;
+        }
+        let f0 = f;
+        let mut soft = [0.0f32; N * C];
+        let mut partners = [0usize; N];
+        match mixup.apply(rng, &mut f, LEN, &labels, C, &mut soft, &mut partners) {
+            Ok(o) => {
+                check!((0.0..=1.0).contains(&o.lambda), "f32 λ={}", o.lambda);
+                for i in 0..N {
+                    let mut want = [0.0f32; LEN];
+                    let j = partners[i];
+                    check!(j != i, "round {}: derangement fixed point {}", round, i);
+                    let _ = blend(
+                        &mut want,
+                        &f0[i * LEN..][..LEN],
+                        &f0[j * LEN..][..LEN],
+                        o.lambda,
+                    );
+                    check!(
+                        f[i * LEN..][..LEN] == want,
+                        "round {}: f32 sample {} is not its blend",
+                        round,
+                        i
+                    );
+                }
+                for (i, row) in soft.chunks_exact(C).enumerate() {
+                    let sum: f32 = row.iter().sum();
+                    check!(
+                        (sum - 1.0).abs() <= 4.0 * f32::EPSILON,
+                        "round {}: label row {} sums to {}",
+                        round,
+                        i,
+                        sum
+                    );
+                }
+            }
+            Err(e) => check!(false, "f32 apply: {}", e),
+        }
+
+        let mut b = [0u8; N * LEN];
+        for (k, v) in b.iter_mut().enumerate() {
+            *v = (k * 37 % 256) as u8;
+        }
+        let b0 = b;
+        match mixup.apply(rng, &mut b, LEN, &labels, C, &mut soft, &mut partners) {
+            Ok(o) => {
+                check!(
+                    applied_lambda::<u8>(o.lambda) == Ok(o.lambda),
+                    "u8 λ={} is not quantized",
+                    o.lambda
+                );
+                // Out of place must agree with in place, element by element.
+                let mut out = [0u8; N * LEN];
+                let r = mix_batch(&mut out, &b0, LEN, &partners, o.lambda);
+                check!(
+                    r.is_ok() && out == b,
+                    "round {}: u8 in place differs",
+                    round
+                );
+                for (k, (&x, &y)) in out.iter().zip(&b0).enumerate() {
+                    let z = b0[partners[k / LEN] * LEN + k % LEN];
+                    check!(
+                        x >= y.min(z) && x <= y.max(z),
+                        "u8 {} outside {}..{}",
+                        x,
+                        y,
+                        z
+                    );
+                }
+            }
+            Err(e) => check!(false, "u8 apply: {}", e),
+        }
+    }
+    // Bad input: an error and nothing written.
+    let mut x = [1.0f32; 4];
+    check!(
+        mix_batch_inplace(&mut x, 2, &[0, 0], 0.5).is_err() && x == [1.0; 4],
+        "a repeated partner was accepted"
+    );
+}
+
+#[entry]
+fn main() -> ! {
+    let pinned = golden();
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(0x4d34);
+    sampling(&mut rng);
+    pairing(&mut rng);
+    batches(&mut rng);
+    // A draw after all the checks, so the generator's state is visibly used.
+    let tail = rng.next_u32();
+    let failures = FAILURES.load(Ordering::Relaxed);
+    hprintln!(
+        "cortex-m4: {} golden values, {} checks, {} failures (tail {:#010x})",
+        pinned,
+        CHECKS.load(Ordering::Relaxed),
+        failures,
+        tail
+    );
+    debug::exit(if failures == 0 {
+        debug::EXIT_SUCCESS
+    } else {
+        debug::EXIT_FAILURE
+    });
+    #[allow(clippy::empty_loop)]
+    loop {}
+}
+
+#[exception]
+unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
+    hprintln!("hard fault: {:?}", frame);
+    debug::exit(debug::EXIT_FAILURE);
+    #[allow(clippy::empty_loop)]
+    loop {}
+}
