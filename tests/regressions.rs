@@ -182,7 +182,6 @@ const CONSTANT_WORDS: [u64; 4] = [0, u64::MAX, 1 << 63, 0x5555_5555_5555_5555];
 /// when every draw is 0 and the range is not a power of two (for a batch of 5: range 5,
 /// threshold 1).
 #[test]
-#[ignore = "reported: src/pairing.rs below_or_equal should bound its two rejection loops (e.g. accept after 64 rejections, reached with probability below 2^-64 for a working generator); then un-ignore"]
 fn constant_generators_do_not_hang_the_pairings() {
     for word in CONSTANT_WORDS {
         within(
