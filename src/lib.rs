@@ -43,11 +43,37 @@
 //! | detection | [`mix_detection`], [`canvas_size`], [`canvas_len`] |
 //! | u8 loader batches | [`collate_u8`] (mix and normalize to `f32` CHW in one pass), [`Normalize`] |
 //!
-//! # Choosing α and a pairing
+//! # Choosing α
 //!
-//! Small α (0.1–0.4) gives λ near 0 or 1 most of the time: mild mixing, the usual choice for
-//! ImageNet-scale training. α = 1 gives a uniform λ; large α concentrates λ near 0.5. See
-//! [`Pairing`] for the pairings and their trade-offs.
+//! | α | λ ~ Beta(α, α) | typical use |
+//! |---|---|---|
+//! | 0.1–0.4 | mostly near 0 or 1: each mixed sample stays close to one parent | ImageNet-scale classification (the paper's range) |
+//! | 1 | uniform on `[0, 1]` | the paper's CIFAR-10 setting; the demo's default |
+//! | > 1 | concentrated around 0.5 | strong mixing |
+//!
+//! Very small α is safe: λ becomes exactly 0 or 1 with probability ½ each, never NaN.
+//!
+//! # Pairings
+//!
+//! [`Pairing`] tabulates them: `Roll(k)` (torchvision), `Flip` (timm), `Shuffle` (the paper,
+//! mmpretrain, Keras) and `Derangement` (a shuffle in which no sample is its own partner). Fixed
+//! pairings mix the same pairs whenever the batch order repeats; random ones cost a few draws.
+//!
+//! # Modes
+//!
+//! One λ per batch is the default ([`Mixup::apply`]). [`Granularity::Pair`] and
+//! [`Granularity::Sample`] give a λ per pair (per cycle of the permutation) or per sample, and
+//! [`Mixup::with_cutmix`] switches between mixup and CutMix per batch or per sample; these run
+//! through [`Mixup::apply_per_sample`], which reports the operation and λ of every sample.
+//!
+//! # Reproducibility
+//!
+//! There is no global state: every random draw comes from the generator passed to the call, in
+//! the order documented on [`Mixup::draw`] (the apply decision, then λ, then the partners). The
+//! same generator state gives the same λ, partners and mixed bytes on every target (a golden
+//! test pins them on x86-64, aarch64 and a Cortex-M4F). For a loader with several workers,
+//! derive one stream per worker from one seed, e.g. with `Xoshiro256PlusPlus::jump()`;
+//! `examples/loader.rs` does this and checks that two runs agree bit for bit.
 //!
 //! # Integer data
 //!
