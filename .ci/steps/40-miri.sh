@@ -20,7 +20,12 @@ features=(--features libm/force-soft-floats)
 # draws every kind of λ under Miri).
 skip=(--skip u8_rounds_to_nearest_against_exact_rationals --skip sampling::)
 
-cargo +nightly miri test "${features[@]}" --lib --test golden -- "${skip[@]}"
+# Only the modules on the path of the unsafe code (the kernels in src/arch) and the golden
+# scenario: the other modules are safe Rust, and their exhaustive unit tests (for example
+# detection's every-size-combination check) take many minutes under the interpreter.
+only=(kernels:: batch:: pairing:: labels:: golden_values_match every_implementation)
+
+cargo +nightly miri test "${features[@]}" --lib --test golden -- "${only[@]}" "${skip[@]}"
 
 # With the SIMD kernels (src/arch), interpret the AVX2 copy as well: Miri implements the AVX2
 # intrinsics, and runtime detection under Miri reports the enabled target features. Only the
