@@ -57,6 +57,51 @@ pub(crate) fn check_labels<L: ClassLabel>(labels: &[L], num_classes: usize) -> R
     }
 }
 
+/// The checks shared by the one-hot writers: lengths, labels and the permutation.
+fn check_one_hot<L: ClassLabel>(
+    out: &[f32],
+    labels: &[L],
+    partners: &[usize],
+    num_classes: usize,
+) -> Result<(), Error> {
+    check_len("partners", labels.len(), partners.len())?;
+    let expected = labels
+        .len()
+        .checked_mul(num_classes)
+        .ok_or(Error::SizeOverflow)?;
+    check_labels(labels, num_classes)?;
+    check_len("out", expected, out.len())?;
+    check_permutation(partners)
+}
+
+/// Row `i` becomes `λ_i·s(labels[i]) + (1 − λ_i)·s(labels[partners[i]])`, computed in `f64` and
+/// rounded once; every input has been checked.
+fn write_one_hot<L: ClassLabel>(
+    out: &mut [f32],
+    labels: &[L],
+    partners: &[usize],
+    num_classes: usize,
+    eps: f64,
+    lambda_of: impl Fn(usize) -> f64,
+) {
+    let off = eps / num_classes as f64;
+    let on = 1.0 - eps + off;
+    for (i, row) in out.chunks_exact_mut(num_classes).enumerate() {
+        // Checked by the caller: both labels are class indices below num_classes.
+        let a = labels[i].class_index().unwrap_or(0);
+        let b = labels[partners[i]].class_index().unwrap_or(0);
+        let lambda = lambda_of(i);
+        let mu = 1.0 - lambda;
+        row.fill(off as f32);
+        if a == b {
+            row[a] = on as f32;
+        } else {
+            row[a] = (lambda * on + mu * off) as f32;
+            row[b] = (lambda * off + mu * on) as f32;
+        }
+    }
+}
+
 /// Writes mixed one-hot labels: row `i` of `out` (a `B × num_classes` row-major buffer) becomes
 /// `λ·s(labels[i]) + (1 − λ)·s(labels[partners[i]])`, where `s(c)` is the one-hot vector of class
 /// `c` smoothed by ε: `1 − ε + ε/C` at `c` and `ε/C` elsewhere (as timm smooths before mixing).
@@ -83,32 +128,10 @@ pub fn mix_one_hot<L: ClassLabel>(
     lambda: f64,
     smoothing: f64,
 ) -> Result<(), Error> {
-    check_len("partners", labels.len(), partners.len())?;
-    let expected = labels
-        .len()
-        .checked_mul(num_classes)
-        .ok_or(Error::SizeOverflow)?;
-    check_labels(labels, num_classes)?;
-    check_len("out", expected, out.len())?;
-    check_permutation(partners)?;
+    check_one_hot(out, labels, partners, num_classes)?;
     let lambda = check_lambda(lambda)?;
     let eps = check_smoothing(smoothing)?;
-
-    let off = eps / num_classes as f64;
-    let on = 1.0 - eps + off;
-    let mu = 1.0 - lambda;
-    for ((row, label), &partner) in out.chunks_exact_mut(num_classes).zip(labels).zip(partners) {
-        // Checked above: both labels are class indices below num_classes.
-        let a = label.class_index().unwrap_or(0);
-        let b = labels[partner].class_index().unwrap_or(0);
-        row.fill(off as f32);
-        if a == b {
-            row[a] = on as f32;
-        } else {
-            row[a] = (lambda * on + mu * off) as f32;
-            row[b] = (lambda * off + mu * on) as f32;
-        }
-    }
+    write_one_hot(out, labels, partners, num_classes, eps, |_| lambda);
     Ok(())
 }
 
@@ -170,32 +193,10 @@ pub fn mix_one_hot_per_sample<L: ClassLabel>(
     lambdas: &[f64],
     smoothing: f64,
 ) -> Result<(), Error> {
-    check_len("partners", labels.len(), partners.len())?;
-    let expected = labels
-        .len()
-        .checked_mul(num_classes)
-        .ok_or(Error::SizeOverflow)?;
-    check_labels(labels, num_classes)?;
-    check_len("out", expected, out.len())?;
-    check_permutation(partners)?;
+    check_one_hot(out, labels, partners, num_classes)?;
     check_lambdas(lambdas, labels.len())?;
     let eps = check_smoothing(smoothing)?;
-
-    let off = eps / num_classes as f64;
-    let on = 1.0 - eps + off;
-    for (i, row) in out.chunks_exact_mut(num_classes).enumerate() {
-        // Checked above: both labels are class indices below num_classes.
-        let a = labels[i].class_index().unwrap_or(0);
-        let b = labels[partners[i]].class_index().unwrap_or(0);
-        let (lambda, mu) = (lambdas[i], 1.0 - lambdas[i]);
-        row.fill(off as f32);
-        if a == b {
-            row[a] = on as f32;
-        } else {
-            row[a] = (lambda * on + mu * off) as f32;
-            row[b] = (lambda * off + mu * on) as f32;
-        }
-    }
+    write_one_hot(out, labels, partners, num_classes, eps, |i| lambdas[i]);
     Ok(())
 }
 
