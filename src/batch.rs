@@ -1,263 +1,324 @@
-//! Mixing whole batches: every sample with its partner's original values.
+//! Carrying out a [`Plan`] on a batch: out of place, or in place by following the
+//! permutation's cycles with one stack tile, so that no batch-sized (or even sample-sized)
+//! scratch is needed whatever each sample does.
+//!
+//! In place, sample `i` only ever reads its partner's **original** values: each cycle is walked
+//! tile by tile from its smallest member, every member mixed with its successor (not yet
+//! written), the last one with the leader's tile saved on the stack before the leader was
+//! written. Samples that an operation does not change are never written but still serve as
+//! sources. Finding the cycles costs one scan of the permutation's leader bits (see
+//! [`crate::permutation`]), so the whole mix is linear in the batch size.
 
-use crate::arch::{Checked, Implementation, STREAM_THRESHOLD};
+use core::ops::Range;
+
+use crate::arch::prefetch;
+use crate::element::Element;
 use crate::error::{Error, check_len};
-use crate::kernels::{Element, Plan, Stores, plan, run, run_inplace};
-use crate::pairing::check_permutation;
-use crate::per_sample::cycle_tiles;
+use crate::kernels::{Kernels, run, run_inplace, weighting};
+use crate::layout::{Batch, BatchMut, Content, ImageLayout};
+use crate::permutation::{Cycles, for_each_cycle};
+use crate::plan::{Plan, SampleOp};
 
-/// Checks a batch of `partners.len()` samples of `sample_len` elements against `len`.
-fn check_batch(
-    what: &'static str,
-    len: usize,
-    sample_len: usize,
-    partners: &[usize],
+/// Checks a plan against a batch of `samples` samples of `layout`.
+fn check_plan<T: Element>(
+    plan: &Plan<'_>,
+    samples: usize,
+    layout: &ImageLayout,
+    content: Content,
 ) -> Result<(), Error> {
-    let expected = partners
-        .len()
-        .checked_mul(sample_len)
-        .ok_or(Error::SizeOverflow)?;
-    check_len(what, expected, len)
+    check_len("plan", samples, plan.len())?;
+    plan.check::<T>(layout, content == Content::ClassIndices)
 }
 
-/// Mixes a batch out of place: sample `i` of `dst` becomes
-/// `λ·src[i] + (1 − λ)·src[partners[i]]`. Returns the λ applied (see
-/// [`applied_lambda`](crate::applied_lambda)).
-///
-/// The batch size is `partners.len()`; `src` and `dst` hold that many samples of `sample_len`
-/// elements each, contiguous (for images, `sample_len` is `channels × height × width`).
-/// `partners` must be a permutation of `0..batch_size`, as every [`Pairing`](crate::Pairing)
-/// writes. A sample paired with itself is copied unchanged. On any bad input the call returns an
-/// `Err` and writes nothing.
+impl Kernels {
+    /// Carries out `plan` out of place: sample `i` of `dst` is `src[i]` kept, blended with
+    /// `src[partner(i)]`, or with a rectangle of `src[partner(i)]` pasted in.
+    ///
+    /// `dst` must have the length of `src`. A sample paired with itself, or kept, is copied
+    /// exactly. On any bad input (lengths, an op that does not fit the layout, a blend on a
+    /// class-index batch) the call returns an `Err` and writes nothing.
+    ///
+    /// ```
+    /// use mixup::{Batch, ImageLayout, Kernels, Pairing, Plan, SampleOp};
+    /// use rand_core::SeedableRng;
+    /// let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(0);
+    /// let src = [0.0f32, 0.0, 10.0, 10.0]; // two samples of two elements
+    /// let mut partners = [0; 2];
+    /// let perm = Pairing::Flip.fill(&mut rng, &mut partners)?;
+    /// let mut dst = [0.0f32; 4];
+    /// let batch = Batch::new(&src, ImageLayout::flat(2))?;
+    /// Kernels::best().mix(&mut dst, &batch, Plan::same(&perm, SampleOp::Blend(0.75)))?;
+    /// assert_eq!(dst, [2.5, 2.5, 7.5, 7.5]);
+    /// # Ok::<(), mixup::Error>(())
+    /// ```
+    pub fn mix<'p, T: Element>(
+        &self,
+        dst: &mut [T],
+        src: &Batch<'_, T>,
+        plan: impl Into<Plan<'p>>,
+    ) -> Result<(), Error> {
+        let plan = plan.into();
+        let layout = src.layout();
+        check_plan::<T>(&plan, src.len(), &layout, src.content())?;
+        let data = src.as_slice();
+        check_len("dst", data.len(), dst.len())?;
+        let n = src.sample_len();
+        let stores = self.stores().resolve(core::mem::size_of_val(dst));
+        let imp = self.checked();
+        for (i, out) in dst.chunks_exact_mut(n).enumerate() {
+            let a = &data[i * n..][..n];
+            let j = plan.partner(i);
+            let b = &data[j * n..][..n];
+            match plan.op(i) {
+                // A sample mixed with itself gives itself back; copying also keeps NaN
+                // payloads, as the in-place mix, which leaves such samples alone, does.
+                _ if i == j => out.copy_from_slice(a),
+                SampleOp::Blend(lambda) => {
+                    if let Ok((w, _)) = weighting::<T>(lambda) {
+                        run(imp, w, out, a, b, stores);
+                    }
+                }
+                SampleOp::Paste(rect) => {
+                    out.copy_from_slice(a);
+                    layout.for_each_run(&rect, 0, n, |s, e| out[s..e].copy_from_slice(&b[s..e]));
+                }
+                _ => out.copy_from_slice(a),
+            }
+        }
+        Ok(())
+    }
+
+    /// Carries out `plan` in place, every sample reading its partner's **original** values,
+    /// with no copy of the batch: [`mix`](Kernels::mix) without the second buffer, bit for bit.
+    ///
+    /// Linear time in the batch size whatever the permutation; one stack tile (2 KiB by
+    /// default, [`with_tile_bytes`](Kernels::with_tile_bytes)); kept samples, samples paired
+    /// with themselves, λ = 1 and empty rectangles write nothing. On any bad input the call
+    /// returns an `Err` and writes nothing.
+    pub fn mix_inplace<'p, T: Element>(
+        &self,
+        batch: &mut BatchMut<'_, T>,
+        plan: impl Into<Plan<'p>>,
+    ) -> Result<(), Error> {
+        let n = batch.sample_len();
+        self.mix_inplace_range(batch, plan, 0..n)
+    }
+
+    /// [`mix_inplace`](Kernels::mix_inplace) restricted to the elements `range` of every sample
+    /// (offsets within a sample): the split that lets several threads mix one batch without
+    /// coordination, since elements at different offsets are independent. Mixing disjoint
+    /// ranges that cover `0..sample_len` in any order gives exactly the bytes of one
+    /// [`mix_inplace`](Kernels::mix_inplace) call.
+    ///
+    /// `range` must lie within `0..sample_len`; an empty range writes nothing.
+    ///
+    /// ```
+    /// use mixup::{BatchMut, ImageLayout, Kernels, Pairing, Plan, SampleOp};
+    /// use rand_core::SeedableRng;
+    /// let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(4);
+    /// let mut partners = [0; 8];
+    /// let perm = Pairing::Shuffle.fill(&mut rng, &mut partners)?;
+    /// let plan = Plan::same(&perm, SampleOp::Blend(0.3));
+    /// let original: Vec<f32> = (0..8 * 100).map(|k| k as f32).collect();
+    ///
+    /// let (mut whole, mut halves) = (original.clone(), original.clone());
+    /// Kernels::best().mix_inplace(&mut BatchMut::new(&mut whole, ImageLayout::flat(100))?, plan)?;
+    /// let mut batch = BatchMut::new(&mut halves, ImageLayout::flat(100))?;
+    /// Kernels::best().mix_inplace_range(&mut batch, plan, 60..100)?;
+    /// Kernels::best().mix_inplace_range(&mut batch, plan, 0..60)?;
+    /// assert_eq!(whole, halves);
+    /// # Ok::<(), mixup::Error>(())
+    /// ```
+    pub fn mix_inplace_range<'p, T: Element>(
+        &self,
+        batch: &mut BatchMut<'_, T>,
+        plan: impl Into<Plan<'p>>,
+        range: Range<usize>,
+    ) -> Result<(), Error> {
+        let plan = plan.into();
+        let layout = batch.layout();
+        check_plan::<T>(&plan, batch.len(), &layout, batch.content())?;
+        let n = batch.sample_len();
+        if range.start > range.end || range.end > n {
+            return Err(Error::LengthMismatch {
+                what: "range",
+                expected: n,
+                actual: range.end,
+            });
+        }
+        let mut rows = Contiguous {
+            data: batch.as_mut_slice(),
+            sample_len: n,
+        };
+        walk(self, &plan, &layout, &mut rows, range);
+        Ok(())
+    }
+}
+
+/// [`Kernels::mix`] with [`Kernels::best`]: carries out `plan` out of place into `dst`.
 ///
 /// ```
-/// let src = [0.0f32, 0.0, 10.0, 10.0]; // two samples of two elements
-/// let mut dst = [0.0f32; 4];
-/// mixup::mix_batch(&mut dst, &src, 2, &[1, 0], 0.75)?;
-/// assert_eq!(dst, [2.5, 2.5, 7.5, 7.5]);
+/// use mixup::{Batch, ImageLayout, Pairing, Plan, SampleOp, mix};
+/// use rand_core::SeedableRng;
+/// let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(0);
+/// let src = [0u8, 0, 200, 200];
+/// let mut partners = [0; 2];
+/// let perm = Pairing::Flip.fill(&mut rng, &mut partners)?;
+/// let mut dst = [0u8; 4];
+/// mix(&mut dst, &Batch::new(&src, ImageLayout::flat(2))?, Plan::same(&perm, SampleOp::Blend(0.25)))?;
+/// assert_eq!(dst, [150, 150, 50, 50]);
 /// # Ok::<(), mixup::Error>(())
 /// ```
-pub fn mix_batch<T: Element>(
+pub fn mix<'p, T: Element>(
     dst: &mut [T],
-    src: &[T],
-    sample_len: usize,
-    partners: &[usize],
-    lambda: f64,
-) -> Result<f64, Error> {
-    mix_batch_impl(Checked::best(), dst, src, sample_len, partners, lambda)
+    src: &Batch<'_, T>,
+    plan: impl Into<Plan<'p>>,
+) -> Result<(), Error> {
+    Kernels::best().mix(dst, src, plan)
 }
 
-/// [`mix_batch`] with a chosen implementation, for the differential tests and the benches.
-#[doc(hidden)]
-pub fn mix_batch_with<T: Element>(
-    imp: Implementation,
-    dst: &mut [T],
-    src: &[T],
-    sample_len: usize,
-    partners: &[usize],
-    lambda: f64,
-) -> Result<f64, Error> {
-    mix_batch_impl(Checked::new(imp)?, dst, src, sample_len, partners, lambda)
-}
-
-fn mix_batch_impl<T: Element>(
-    imp: Checked,
-    dst: &mut [T],
-    src: &[T],
-    sample_len: usize,
-    partners: &[usize],
-    lambda: f64,
-) -> Result<f64, Error> {
-    check_batch("src", src.len(), sample_len, partners)?;
-    check_batch("dst", dst.len(), sample_len, partners)?;
-    check_permutation(partners)?;
-    let (plan, applied) = plan::<T>(lambda)?;
-    if sample_len == 0 {
-        return Ok(applied);
-    }
-    // The whole batch decides: its samples are written one after the other, so a batch too big
-    // for the cache gains from non-temporal stores even when each sample would fit.
-    let stores = if core::mem::size_of_val(dst) >= STREAM_THRESHOLD {
-        Stores::Streaming
-    } else {
-        Stores::Cached
-    };
-    for ((i, out), &j) in dst.chunks_exact_mut(sample_len).enumerate().zip(partners) {
-        let a = &src[i * sample_len..][..sample_len];
-        if i == j {
-            // Mixing a sample with itself gives it back; copying also keeps NaN payloads, as
-            // the in-place mix, which leaves such samples alone, does.
-            out.copy_from_slice(a);
-            continue;
-        }
-        let b = &src[j * sample_len..][..sample_len];
-        run(imp, plan, out, a, b, stores);
-    }
-    Ok(applied)
-}
-
-/// Mixes a batch in place: sample `i` becomes `λ·x[i] + (1 − λ)·x[partners[i]]`, every sample
-/// mixed with its partner's **original** values. Returns the λ applied.
-///
-/// No copy of the batch is made. The permutation is followed cycle by cycle; for each tile of
-/// 2 KiB the first sample's original tile is kept on the stack, every other member is
-/// mixed with its successor (still original), and the last member with the saved tile. Each
-/// element is read from memory once and written once. Samples paired with themselves are not
-/// touched. The result is bit for bit that of [`mix_batch`].
-///
-/// The same input rules as [`mix_batch`] apply; on any bad input the call returns an `Err` and
-/// writes nothing.
+/// [`Kernels::mix_inplace`] with [`Kernels::best`]: carries out `plan` in place, with no copy
+/// of the batch.
 ///
 /// ```
-/// let mut batch = [0u8, 0, 100, 100, 200, 200]; // three samples of two elements
-/// mixup::mix_batch_inplace(&mut batch, 2, &[1, 2, 0], 0.5)?;
-/// assert_eq!(batch, [50, 50, 150, 150, 100, 100]);
+/// use mixup::{BatchMut, ImageLayout, Pairing, Plan, SampleOp, mix_inplace};
+/// use rand_core::SeedableRng;
+/// let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(0);
+/// let mut data = [0u8, 0, 100, 100, 200, 200];
+/// let mut partners = [0; 3];
+/// let perm = Pairing::Roll(2).fill(&mut rng, &mut partners)?;
+/// mix_inplace(&mut BatchMut::new(&mut data, ImageLayout::flat(2))?, Plan::same(&perm, SampleOp::Blend(0.5)))?;
+/// assert_eq!(data, [50, 50, 150, 150, 100, 100]);
 /// # Ok::<(), mixup::Error>(())
 /// ```
-pub fn mix_batch_inplace<T: Element>(
-    batch: &mut [T],
-    sample_len: usize,
-    partners: &[usize],
-    lambda: f64,
-) -> Result<f64, Error> {
-    let mut tile = T::BUFFER;
-    mix_batch_inplace_impl(
-        Checked::best(),
-        batch,
-        sample_len,
-        partners,
-        lambda,
-        tile.as_mut(),
-    )
+pub fn mix_inplace<'p, T: Element>(
+    batch: &mut BatchMut<'_, T>,
+    plan: impl Into<Plan<'p>>,
+) -> Result<(), Error> {
+    Kernels::best().mix_inplace(batch, plan)
 }
 
-/// [`mix_batch_inplace`] with a chosen implementation, for the differential tests and the
-/// benches.
-#[doc(hidden)]
-pub fn mix_batch_inplace_with<T: Element>(
-    imp: Implementation,
-    batch: &mut [T],
-    sample_len: usize,
-    partners: &[usize],
-    lambda: f64,
-) -> Result<f64, Error> {
-    let mut tile = T::BUFFER;
-    mix_batch_inplace_impl(
-        Checked::new(imp)?,
-        batch,
-        sample_len,
-        partners,
-        lambda,
-        tile.as_mut(),
-    )
+/// Where the in-place walk reads and writes: the element ranges of the samples.
+pub(crate) trait Rows<T> {
+    /// Elements `start..start + len` of sample `i`.
+    fn row(&self, i: usize, start: usize, len: usize) -> &[T];
+    /// The same range of samples `i` (mutable) and `j` (read), `i ≠ j`.
+    fn pair(&mut self, i: usize, j: usize, start: usize, len: usize) -> (&mut [T], &[T]);
 }
 
-/// [`mix_batch_inplace`] with a chosen implementation and a caller-given tile, for the bench that
-/// chooses the tile size. An empty tile returns an `Err`.
-#[doc(hidden)]
-pub fn mix_batch_inplace_tiled_with<T: Element>(
-    imp: Implementation,
-    tile: &mut [T],
-    batch: &mut [T],
+/// A contiguous batch, sample after sample.
+struct Contiguous<'a, T> {
+    data: &'a mut [T],
     sample_len: usize,
-    partners: &[usize],
-    lambda: f64,
-) -> Result<f64, Error> {
-    if tile.is_empty() {
-        return Err(Error::LengthMismatch {
-            what: "tile",
-            expected: 1,
-            actual: 0,
-        });
-    }
-    mix_batch_inplace_impl(
-        Checked::new(imp)?,
-        batch,
-        sample_len,
-        partners,
-        lambda,
-        tile,
-    )
 }
 
-/// The cycle-following mix with `tile` as the stack tile (any non-zero length).
-fn mix_batch_inplace_impl<T: Element>(
-    imp: Checked,
-    batch: &mut [T],
-    sample_len: usize,
-    partners: &[usize],
-    lambda: f64,
-    tile: &mut [T],
-) -> Result<f64, Error> {
-    check_batch("batch", batch.len(), sample_len, partners)?;
-    check_permutation(partners)?;
-    let (plan, applied) = plan::<T>(lambda)?;
-    if sample_len == 0 || matches!(plan, Plan::CopyA) {
-        return Ok(applied);
-    }
-    // Every sample writes, so the shared cycle-following loop does exactly the mix above:
-    // each member blended with its successor's original tile, the last with the saved one.
-    cycle_tiles(
-        batch,
-        sample_len,
-        partners,
-        tile,
-        |_| true,
-        |_, _, x, y| run_inplace(imp, plan, x, y),
-    );
-    Ok(applied)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::{vec, vec::Vec};
-
-    const T_TILE: usize = crate::kernels::BUFFER_BYTES / 8;
-
-    #[test]
-    fn rejects_bad_partners_and_writes_nothing() {
-        let mut batch = [1.0f32, 2.0, 3.0, 4.0];
-        let before = batch;
-        assert!(matches!(
-            mix_batch_inplace(&mut batch, 2, &[0, 0], 0.5),
-            Err(Error::NotAPermutation {
-                position: 1,
-                partner: 0
-            })
-        ));
-        assert!(matches!(
-            mix_batch_inplace(&mut batch, 2, &[1, 2], 0.5),
-            Err(Error::NotAPermutation {
-                position: 1,
-                partner: 2
-            })
-        ));
-        assert!(matches!(
-            mix_batch_inplace(&mut batch, 3, &[1, 0], 0.5),
-            Err(Error::LengthMismatch { .. })
-        ));
-        assert!(matches!(
-            mix_batch_inplace(&mut batch, usize::MAX, &[1, 0], 0.5),
-            Err(Error::SizeOverflow)
-        ));
-        assert_eq!(batch, before);
+impl<T> Rows<T> for Contiguous<'_, T> {
+    #[inline]
+    fn row(&self, i: usize, start: usize, len: usize) -> &[T] {
+        &self.data[i * self.sample_len + start..][..len]
     }
 
-    #[test]
-    fn long_samples_cross_tiles() {
-        let n = 3 * T_TILE + 7;
-        let src: Vec<f64> = (0..3 * n).map(|k| k as f64).collect();
-        let partners = [2, 0, 1];
-        let mut dst = vec![0.0; 3 * n];
-        mix_batch(&mut dst, &src, n, &partners, 0.25).unwrap();
-        let mut inplace = src.clone();
-        mix_batch_inplace(&mut inplace, n, &partners, 0.25).unwrap();
-        assert_eq!(dst, inplace);
-        for (k, &v) in dst.iter().enumerate() {
-            let (i, e) = (k / n, k % n);
-            let expected = 0.25 * src[k] + 0.75 * src[partners[i] * n + e];
-            assert_eq!(v, expected);
+    #[inline]
+    fn pair(&mut self, i: usize, j: usize, start: usize, len: usize) -> (&mut [T], &[T]) {
+        let (x, y) = (i * self.sample_len + start, j * self.sample_len + start);
+        if x < y {
+            let (lo, hi) = self.data.split_at_mut(y);
+            (&mut lo[x..x + len], &hi[..len])
+        } else {
+            let (lo, hi) = self.data.split_at_mut(x);
+            (&mut hi[..len], &lo[y..y + len])
         }
     }
+}
+
+/// Applies sample `i`'s op to its elements `start..start + x.len()`, reading the partner's
+/// original range `y`.
+#[inline]
+fn apply_tile<T: Element>(
+    kernels: &Kernels,
+    layout: &ImageLayout,
+    op: SampleOp,
+    start: usize,
+    x: &mut [T],
+    y: &[T],
+) {
+    match op {
+        SampleOp::Blend(lambda) => {
+            if let Ok((w, _)) = weighting::<T>(lambda) {
+                run_inplace(kernels.checked(), w, x, y);
+            }
+        }
+        SampleOp::Paste(rect) => layout.for_each_run(&rect, start, start + x.len(), |s, e| {
+            x[s - start..e - start].copy_from_slice(&y[s - start..e - start]);
+        }),
+        _ => {}
+    }
+}
+
+/// The cycle walk over the elements `range` of every sample (the plan is checked and the range
+/// lies within the sample).
+///
+/// While member `i` is processed, the tile of the member after next is prefetched: that address
+/// is an unrelated jump that the hardware prefetchers cannot foresee.
+pub(crate) fn walk<T: Element, R: Rows<T>>(
+    kernels: &Kernels,
+    plan: &Plan<'_>,
+    layout: &ImageLayout,
+    rows: &mut R,
+    range: Range<usize>,
+) {
+    if range.is_empty() {
+        return;
+    }
+    let mut buffer = T::BUFFER;
+    let tile = &mut buffer.as_mut()[..kernels.tile_len::<T>().min(range.len())];
+    let tile_len = tile.len();
+    let active = |i: usize| plan.op(i).writes::<T>();
+    for_each_cycle(plan, |leader| {
+        // One walk decides whether the cycle writes anything, and whether its last member (the
+        // only reader of the saved tile) does.
+        let mut any = false;
+        let mut i = leader;
+        let last_active = loop {
+            let a = active(i);
+            any |= a;
+            let j = plan.partner(i);
+            if j == leader {
+                break a;
+            }
+            i = j;
+        };
+        if !any {
+            return;
+        }
+        let mut start = range.start;
+        while start < range.end {
+            let len = tile_len.min(range.end - start);
+            let saved = &mut tile[..len];
+            if last_active {
+                saved.copy_from_slice(rows.row(leader, start, len));
+            }
+            let mut i = leader;
+            loop {
+                let j = plan.partner(i);
+                if j == leader {
+                    if last_active {
+                        let (x, _) = rows.pair(i, j, start, len);
+                        apply_tile(kernels, layout, plan.op(i), start, x, saved);
+                    }
+                    break;
+                }
+                let k = plan.partner(j);
+                if k != leader && active(j) {
+                    prefetch(rows.row(k, start, len));
+                }
+                if active(i) {
+                    let (x, y) = rows.pair(i, j, start, len);
+                    apply_tile(kernels, layout, plan.op(i), start, x, y);
+                }
+                i = j;
+            }
+            start += len;
+        }
+    });
 }

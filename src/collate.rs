@@ -7,15 +7,18 @@
 //!
 //! The exact formula and its rounding are documented on [`collate_u8`].
 
-use crate::cutmix::unpasted_fraction;
 use crate::error::{Error, check_len};
+use crate::geometry::Rect;
 use crate::kernels::applied_lambda;
-use crate::layout::{ChannelOrder, ImageLayout, Rect};
-use crate::pairing::check_permutation;
-use crate::per_sample::{SampleOp, check_ops};
+use crate::layout::{Batch, ChannelOrder};
+use crate::permutation::Cycles;
+use crate::plan::{Plan, SampleOp};
 
 /// Per-channel normalization `(x/255 − mean_c)/std_c`, validated: every mean finite, every
-/// standard deviation finite and above zero, one of each per channel.
+/// standard deviation finite and above zero, one of each per channel, and no channel whose
+/// constants overflow `f32` (a standard deviation so small that `1/std` or `mean/std` is beyond
+/// `f32::MAX`, which would turn finite pixels into infinities or NaN): every normalized value
+/// of every byte is then finite.
 ///
 /// ```
 /// use mixup::Normalize;
@@ -54,7 +57,18 @@ impl<'a> Normalize<'a> {
                 });
             }
         }
-        Ok(Normalize { mean, std })
+        let norm = Normalize { mean, std };
+        for channel in 0..mean.len() {
+            // The largest |y| any byte can give is at m = 0 or m = 65280, |m·scale + shift| ≤
+            // 65280·scale + |shift|; with both constants finite and that bound below f32::MAX
+            // (with room for the two roundings), no output can overflow.
+            let (scale, shift) = norm.constants(channel).unwrap_or((f32::INFINITY, 0.0));
+            let bound = 65280.0 * f64::from(scale) + f64::from(shift).abs();
+            if !(scale.is_finite() && shift.is_finite() && bound < 0.99 * f64::from(f32::MAX)) {
+                return Err(Error::NormalizationOverflow { channel });
+            }
+        }
+        Ok(norm)
     }
 
     /// The number of channels.
@@ -97,31 +111,31 @@ fn mix(Source(wa, wb): Source, a: u8, b: u8) -> f32 {
     (wa * a as u16 + wb * b as u16) as f32
 }
 
-/// Writes one run of output elements from the matching runs of the two samples. With
-/// `stride = 1` the inputs are contiguous; otherwise they are HWC pixels and channel `c` is read.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn run(
-    out: &mut [f32],
-    a: &[u8],
-    b: &[u8],
+/// How one output channel reads its input: the pixel stride (1 for CHW, C for HWC), the channel
+/// read within a pixel, and the channel's normalization constants.
+#[derive(Clone, Copy)]
+struct Channel {
     stride: usize,
-    c: usize,
-    src: Source,
+    channel: usize,
     scale: f32,
     shift: f32,
-) {
-    if stride == 1 {
+}
+
+/// Writes one run of output elements from the matching runs of the two samples. With
+/// `stride = 1` the inputs are contiguous; otherwise they are HWC pixels and `channel` is read.
+#[inline(always)]
+fn run(out: &mut [f32], (a, b): (&[u8], &[u8]), src: Source, k: Channel) {
+    if k.stride == 1 {
         for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-            *o = mix(src, x, y) * scale + shift;
+            *o = mix(src, x, y) * k.scale + k.shift;
         }
     } else {
         for ((o, p), q) in out
             .iter_mut()
-            .zip(a.chunks_exact(stride))
-            .zip(b.chunks_exact(stride))
+            .zip(a.chunks_exact(k.stride))
+            .zip(b.chunks_exact(k.stride))
         {
-            *o = mix(src, p[c], q[c]) * scale + shift;
+            *o = mix(src, p[k.channel], q[k.channel]) * k.scale + k.shift;
         }
     }
 }
@@ -142,23 +156,22 @@ fn segments(op: &SampleOp, y: usize, w: usize, mut f: impl FnMut(usize, usize, S
             let wa = weight(lambda);
             f(0, w, Source(wa, 256 - wa));
         }
-        SampleOp::Paste(Rect { y1, y2, x1, x2 }) if (y1..y2).contains(&y) => {
+        SampleOp::Paste(Rect { x1, y1, x2, y2 }) if (y1..y2).contains(&y) => {
             f(0, x1, OWN);
             f(x1, x2, PARTNER);
             f(x2, w, OWN);
         }
-        SampleOp::Paste(_) => f(0, w, OWN),
+        _ => f(0, w, OWN),
     }
 }
 
-/// One HWC RGB sample: each input row is read once and its three channels are written to the
-/// three output planes in the same pass (the per-channel path reads it three times).
+/// One HWC RGB sample of `h` rows of `w` pixels: each input row is read once and its three
+/// channels are written to the three output planes in the same pass (the per-channel path
+/// reads it three times).
 fn rgb_sample(
     out: &mut [f32],
-    a: &[u8],
-    b: &[u8],
-    h: usize,
-    w: usize,
+    (a, b): (&[u8], &[u8]),
+    (h, w): (usize, usize),
     op: &SampleOp,
     norm: &Normalize<'_>,
 ) {
@@ -217,14 +230,10 @@ fn rgb_run(rows: [&mut [f32]; 3], a: &[u8], b: &[u8], s: Source, k: [(f32, f32);
 /// Fused collate: mixes a batch of `u8` images and normalizes it into `f32` CHW, in one pass.
 ///
 /// * `out`: `B × C × H × W` `f32`, written in CHW order whatever the input order.
-/// * `src`: `B` samples of `layout` (`u8`, CHW or HWC).
-/// * `partners`: a permutation of `0..B`; `B = partners.len()`.
-/// * `ops`: one [`SampleOp`] per sample (kept, blended, or a CutMix rectangle), for example from
-///   [`Mixup::draw_per_sample`](crate::Mixup::draw_per_sample); every sample reads the original
-///   bytes of its partner.
-/// * `lambdas`: receives the λ of every sample: 1 kept, the quantized λ
-///   ([`applied_lambda::<u8>`](crate::applied_lambda)) for a blend (the weight actually used, as for `u8` data everywhere in the crate), the exact
-///   fraction of own pixels kept for CutMix.
+/// * `src`: the `u8` batch (CHW or HWC, as its layout says).
+/// * `plan`: the partners and one [`SampleOp`] per sample, usually the [`Draws`](crate::Draws)
+///   of [`Mixup::draw`](crate::Mixup::draw) for `src.shape()`, whose records then hold the λ
+///   of every sample for the labels; every sample reads the original bytes of its partner.
 /// * `norm`: one mean and standard deviation per channel.
 ///
 /// Every input is checked first; on any bad input the call returns an `Err` and writes nothing.
@@ -235,8 +244,8 @@ fn rgb_run(rows: [&mut [f32]; 3], a: &[u8], b: &[u8], s: Source, k: [(f32, f32);
 /// addition in `f32`:
 ///
 /// * a blended sample's λ is quantized exactly as the `u8` kernels quantize it: `w/256` is
-///   [`applied_lambda::<u8>`](crate::applied_lambda)`(λ)` (`w = round(λ·256)`), and that is the
-///   λ reported;
+///   [`applied_lambda::<u8>`](crate::applied_lambda)`(λ)` (`w = round(λ·256)`), which is the λ
+///   that draws made for a `u8` shape record;
 /// * each element is `m = w·a + (256 − w)·b`, an exact integer of at most 65280 (so exact in
 ///   `f32`), where `a` and `b` are the sample's and the partner's bytes; a kept sample or a pixel
 ///   outside a CutMix rectangle has `m = 256·a`, a pixel inside it `m = 256·b`;
@@ -253,105 +262,84 @@ fn rgb_run(rows: [&mut [f32]; 3], a: &[u8], b: &[u8], s: Source, k: [(f32, f32);
 ///
 /// # Example
 ///
-/// ```
-/// use mixup::{ImageLayout, Normalize, SampleOp, collate_u8};
-/// // Two 1×2 RGB images, HWC bytes; sample 0 is blended half and half with sample 1.
-/// let src = [0u8, 0, 0, 255, 255, 255, 255, 255, 255, 255, 255, 255];
-/// let norm = Normalize::new(&[0.5; 3], &[0.5; 3])?;
-/// let mut out = [0.0f32; 2 * 3 * 2];
-/// let mut lambdas = [0.0; 2];
-/// let ops = [SampleOp::Blend(0.5), SampleOp::Keep];
-/// collate_u8(&mut out, &src, &ImageLayout::nhwc(3, 1, 2), &[1, 0], &ops, &mut lambdas, &norm)?;
-/// // Sample 0, channel 0 (CHW): pixel 0 is (0 + 255)/2 → 0.0, pixel 1 is 255 → 1.0.
-/// assert_eq!(&out[..2], &[0.0, 1.0]);
-/// assert_eq!(&out[6..], &[1.0; 6]);
-/// assert_eq!(lambdas, [0.5, 1.0]);
-/// # Ok::<(), mixup::Error>(())
-/// ```
-///
-/// A loader's whole step: draw with a [`Mixup`](crate::Mixup), collate, then the labels from the
-/// λ the collate reports.
+/// A loader's whole step: draw for the decoded `u8` batch, collate, then the labels from the λ
+/// the draws record.
 ///
 /// ```
-/// use mixup::{CutMix, Granularity, ImageLayout, Mixup, Normalize, SampleOp, collate_u8, mix_one_hot_per_sample};
+/// use mixup::{Batch, CutMix, Draw, Granularity, ImageLayout, Labels, Mixup, Normalize, collate_u8};
 /// use rand_core::SeedableRng;
 /// let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(9);
 /// let mixup = Mixup::new(0.8)?.with_cutmix(CutMix::new(1.0)?, 0.5)?.with_granularity(Granularity::Sample);
-/// let layout = ImageLayout::nhwc(3, 8, 8); // decoded images
 /// let (b, classes) = (4, 10);
 /// let decoded: Vec<u8> = (0..b * 3 * 8 * 8).map(|k| (k % 256) as u8).collect();
-/// let labels = [3u16, 1, 4, 1];
+/// let src = Batch::new(&decoded, ImageLayout::nhwc(3, 8, 8))?; // decoded images
+/// let labels = Labels::classes(&[3u16, 1, 4, 1], classes)?.with_smoothing(0.1)?;
 ///
-/// let (mut partners, mut ops, mut lambdas) = ([0; 4], [SampleOp::Keep; 4], [0.0; 4]);
-/// mixup.draw_per_sample(&mut rng, &layout, &mut partners, &mut ops)?;
+/// let mut records = [Draw::default(); 4];
+/// let draws = mixup.draw(&mut rng, src.shape(), &mut records)?;
 /// let mut input = vec![0.0f32; b * 3 * 8 * 8]; // f32 CHW, ready for the model
 /// let norm = Normalize::new(&[0.485, 0.456, 0.406], &[0.229, 0.224, 0.225])?;
-/// collate_u8(&mut input, &decoded, &layout, &partners, &ops, &mut lambdas, &norm)?;
+/// collate_u8(&mut input, &src, &draws, &norm)?;
 /// let mut targets = vec![0.0f32; b * classes];
-/// mix_one_hot_per_sample(&mut targets, &labels, &partners, classes, &lambdas, 0.1)?;
+/// labels.mix(&draws, &mut targets)?;
 /// # Ok::<(), mixup::Error>(())
 /// ```
-pub fn collate_u8(
+pub fn collate_u8<'p>(
     out: &mut [f32],
-    src: &[u8],
-    layout: &ImageLayout,
-    partners: &[usize],
-    ops: &[SampleOp],
-    lambdas: &mut [f64],
+    src: &Batch<'_, u8>,
+    plan: impl Into<Plan<'p>>,
     norm: &Normalize<'_>,
 ) -> Result<(), Error> {
-    let n = partners.len();
-    let sample_len = layout.sample_len()?;
-    let total = n.checked_mul(sample_len).ok_or(Error::SizeOverflow)?;
-    check_len("src", total, src.len())?;
-    check_len("out", total, out.len())?;
-    check_len("ops", n, ops.len())?;
-    check_len("lambdas", n, lambdas.len())?;
+    let plan = plan.into();
+    let layout = src.layout();
+    let sample_len = src.sample_len();
+    let data = src.as_slice();
+    check_len("out", data.len(), out.len())?;
+    check_len("plan", src.len(), plan.len())?;
     check_len("mean", layout.channels, norm.channels())?;
-    check_permutation(partners)?;
-    check_ops(layout, ops)?;
+    plan.check::<u8>(&layout, false)?;
 
     let (c_count, h, w) = (layout.channels, layout.height, layout.width);
-    for (l, op) in lambdas.iter_mut().zip(ops) {
-        *l = match *op {
-            SampleOp::Keep => 1.0,
-            SampleOp::Blend(lambda) => applied_lambda::<u8>(lambda).unwrap_or(1.0),
-            SampleOp::Paste(rect) => unpasted_fraction(h, w, &rect),
-        };
-    }
-    if sample_len == 0 {
-        return Ok(());
-    }
     // Input runs: one image row of one channel (CHW) or of all channels (HWC).
     for (i, out_sample) in out.chunks_exact_mut(sample_len).enumerate() {
-        let a_sample = &src[i * sample_len..][..sample_len];
-        let b_sample = &src[partners[i] * sample_len..][..sample_len];
+        let a_sample = &data[i * sample_len..][..sample_len];
+        let b_sample = &data[plan.partner(i) * sample_len..][..sample_len];
+        let op = match plan.op(i) {
+            _ if plan.partner(i) == i => SampleOp::Keep,
+            op => op,
+        };
         // Rows follow each other in the input (per plane or pixel after pixel) and in the output
         // planes, so a sample that treats every row alike is processed as one long row.
-        let (h, w) = match ops[i] {
+        let (h, w) = match op {
             SampleOp::Paste(r) if !r.is_empty() => (h, w),
             _ => (1, h * w),
         };
         if layout.order == ChannelOrder::Hwc && c_count == 3 {
-            rgb_sample(out_sample, a_sample, b_sample, h, w, &ops[i], norm);
+            rgb_sample(out_sample, (a_sample, b_sample), (h, w), &op, norm);
             continue;
         }
         let (stride, in_row) = match layout.order {
             ChannelOrder::Chw => (1, w),
-            ChannelOrder::Hwc => (c_count, w * c_count),
+            _ => (c_count, w * c_count),
         };
         for (c, plane) in out_sample.chunks_exact_mut(h * w).enumerate() {
             let (scale, shift) = norm.constants(c).unwrap_or((1.0, 0.0));
             for (y, out_row) in plane.chunks_exact_mut(w).enumerate() {
                 let (start, channel) = match layout.order {
                     ChannelOrder::Chw => ((c * h + y) * w, 0),
-                    ChannelOrder::Hwc => (y * in_row, c),
+                    _ => (y * in_row, c),
+                };
+                let k = Channel {
+                    stride,
+                    channel,
+                    scale,
+                    shift,
                 };
                 let a = &a_sample[start..][..in_row];
                 let b = &b_sample[start..][..in_row];
-                segments(&ops[i], y, w, |x1, x2, s| {
+                segments(&op, y, w, |x1, x2, s| {
                     let (p, q) = (&a[x1 * stride..x2 * stride], &b[x1 * stride..x2 * stride]);
-                    run(&mut out_row[x1..x2], p, q, stride, channel, s, scale, shift);
+                    run(&mut out_row[x1..x2], (p, q), s, k);
                 });
             }
         }
@@ -362,7 +350,8 @@ pub fn collate_u8(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mix_samples;
+    use crate::layout::{BatchMut, ImageLayout};
+    use crate::plan::{Draw, Draws};
     use std::{vec, vec::Vec};
 
     /// The documented formula for the exact integer mix `m`, one element at a time.
@@ -388,10 +377,10 @@ mod tests {
         }
         let partners = [2, 0, 1];
         let rect = Rect {
-            y1: 1,
-            y2: 4,
             x1: 2,
+            y1: 1,
             x2: 19,
+            y2: 4,
         };
         let ops = [SampleOp::Blend(0.3), SampleOp::Paste(rect), SampleOp::Keep];
         let mut expect = vec![0.0f32; chw.len()];
@@ -417,41 +406,39 @@ mod tests {
                 }
             }
         }
+        let records = |ops: &[SampleOp]| -> Vec<Draw> {
+            (0..3)
+                .map(|i| Draw {
+                    partner: partners[i],
+                    op: ops[i],
+                    lambda: 0.0,
+                })
+                .collect()
+        };
         for (layout, data) in [
             (ImageLayout::nchw(c, h, w), &chw),
             (ImageLayout::nhwc(c, h, w), &hwc),
         ] {
+            let src = Batch::new(data, layout).unwrap();
+            let mut r = records(&ops);
+            let draws = Draws::new(&mut r, src.shape()).unwrap();
             let mut out = vec![0.0f32; chw.len()];
-            let mut lambdas = [0.0; 3];
-            collate_u8(
-                &mut out,
-                data,
-                &layout,
-                &partners,
-                &ops,
-                &mut lambdas,
-                &norm,
-            )
-            .unwrap();
+            collate_u8(&mut out, &src, &draws, &norm).unwrap();
             assert_eq!(
                 out.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
                 expect.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
                 "{layout:?}"
             );
+            let lambdas: Vec<f64> = draws.iter().map(|d| d.lambda).collect();
             assert_eq!(lambdas, [77.0 / 256.0, (105.0 - 51.0) / 105.0, 1.0]);
         }
         // CutMix and kept samples agree with mixing in u8 first: no rounding is involved.
-        let mut mixed = vec![0u8; chw.len()];
-        let mut lambdas = [0.0; 3];
-        mix_samples(
-            &mut mixed,
-            &chw,
-            &ImageLayout::nchw(c, h, w),
-            &partners,
-            &ops,
-            &mut lambdas,
-        )
-        .unwrap();
+        let mut mixed = chw.clone();
+        let layout = ImageLayout::nchw(c, h, w);
+        let mut batch = BatchMut::new(&mut mixed, layout).unwrap();
+        let mut r = records(&ops);
+        let draws = Draws::new(&mut r, batch.shape()).unwrap();
+        crate::mix_inplace(&mut batch, &draws).unwrap();
         for k in c * h * w..chw.len() {
             let ch = (k / (h * w)) % c;
             assert_eq!(expect[k], reference(256 * mixed[k] as u32, ch, &norm));
@@ -461,35 +448,48 @@ mod tests {
     #[test]
     fn bad_input_writes_nothing() {
         let norm = Normalize::new(&[0.5], &[0.5]).unwrap();
-        let src = [0u8; 8];
-        let mut out = [9.0f32; 8];
-        let mut lambdas = [7.0; 2];
+        let data = [0u8; 8];
         let layout = ImageLayout::hw(2, 2);
-        let bad_rect = [
-            SampleOp::Keep,
-            SampleOp::Paste(Rect {
-                y1: 0,
-                y2: 1,
-                x1: 0,
-                x2: 3,
-            }),
-        ];
+        let src = Batch::new(&data, layout).unwrap();
+        let mut out = [9.0f32; 8];
+        let bad_rect = SampleOp::Paste(Rect {
+            x1: 0,
+            y1: 0,
+            x2: 3,
+            y2: 1,
+        });
+        let mut partners = [1, 0];
+        let perm = crate::Permutation::new(&mut partners).unwrap();
+        assert!(collate_u8(&mut out, &src, Plan::same(&perm, bad_rect), &norm).is_err());
+        let rgb = Normalize::new(&[0.5; 3], &[0.5; 3]).unwrap();
+        assert!(collate_u8(&mut out, &src, Plan::same(&perm, SampleOp::Keep), &rgb).is_err());
         assert!(
             collate_u8(
-                &mut out,
+                &mut out[1..],
                 &src,
-                &layout,
-                &[1, 0],
-                &bad_rect,
-                &mut lambdas,
+                Plan::same(&perm, SampleOp::Keep),
                 &norm
             )
             .is_err()
         );
-        let ops = [SampleOp::Keep; 2];
-        assert!(collate_u8(&mut out, &src, &layout, &[1, 1], &ops, &mut lambdas, &norm).is_err());
-        let rgb = Normalize::new(&[0.5; 3], &[0.5; 3]).unwrap();
-        assert!(collate_u8(&mut out, &src, &layout, &[1, 0], &ops, &mut lambdas, &rgb).is_err());
-        assert_eq!((out, lambdas), ([9.0; 8], [7.0; 2]));
+        assert_eq!(out, [9.0; 8]);
+    }
+
+    #[test]
+    fn constants_that_overflow_are_refused() {
+        assert_eq!(
+            Normalize::new(&[0.0], &[1e-45]).err(),
+            Some(Error::NormalizationOverflow { channel: 0 })
+        );
+        assert_eq!(
+            Normalize::new(&[0.5, 0.5], &[0.5, 1e-39]).err(),
+            Some(Error::NormalizationOverflow { channel: 1 })
+        );
+        // Small but safe: every output finite.
+        let norm = Normalize::new(&[0.5], &[1e-30]).unwrap();
+        let (scale, shift) = norm.constants(0).unwrap();
+        for m in [0.0f32, 32768.0, 65280.0] {
+            assert!((m * scale + shift).is_finite());
+        }
     }
 }

@@ -5,40 +5,18 @@
 //! The rectangle conventions are documented on [`CutMix`].
 
 use crate::error::Error;
-use crate::layout::Rect;
-use crate::pairing::below_or_equal;
-use crate::sampling::Beta;
+use crate::geometry::{Rect, unpasted_fraction};
+use crate::kernels::check_lambda;
+use crate::layout::ImageLayout;
+use crate::sampling::{Beta, below_or_equal};
 use rand_core::Rng;
-
-/// The fraction of an `height × width` image's pixels that lie outside `rect`:
-/// `(H·W − area)/(H·W)`, the corrected λ of CutMix. 1 for an image without pixels.
-///
-/// The numerator and denominator are exact integers; below 2⁵³ they are exact in `f64` and the
-/// result is one correctly rounded division. A rectangle reaching outside the image counts only
-/// up to the image's area.
-///
-/// ```
-/// use mixup::{Rect, unpasted_fraction};
-/// let rect = Rect { y1: 0, y2: 2, x1: 1, x2: 4 };
-/// assert_eq!(unpasted_fraction(4, 4, &rect), 10.0 / 16.0);
-/// assert_eq!(unpasted_fraction(0, 4, &Rect::default()), 1.0);
-/// ```
-pub fn unpasted_fraction(height: usize, width: usize, rect: &Rect) -> f64 {
-    // In u128 the products are exact for every usize, so huge images cannot saturate.
-    let total = height as u128 * width as u128;
-    if total == 0 {
-        return 1.0;
-    }
-    let area = (rect.height() as u128 * rect.width() as u128).min(total);
-    (total - area) as f64 / total as f64
-}
 
 /// CutMix (Yun et al., ["CutMix: Regularization Strategy to Train Strong Classifiers with
 /// Localizable Features"](https://arxiv.org/abs/1905.04899), ICCV 2019): the rectangle settings,
 /// λ ~ Beta(α, α) and the rectangle from λ, or a rectangle from a ratio range.
 ///
-/// Used by [`Mixup::with_cutmix`](crate::Mixup::with_cutmix), or on its own with
-/// [`mix_samples_inplace`](crate::mix_samples_inplace) (example below).
+/// Used by [`Mixup::with_cutmix`](crate::Mixup::with_cutmix), or on its own with a
+/// [`Plan`](crate::Plan) (example below).
 ///
 /// # Conventions
 ///
@@ -46,33 +24,35 @@ pub fn unpasted_fraction(height: usize, width: usize, rect: &Rect) -> f64 {
 /// (`timm/data/mixup.py`), re-derived here:
 ///
 /// * From λ: side ratio `r = √(1 − λ)`, rectangle `⌊H·r⌋ × ⌊W·r⌋` centred on a uniform pixel
-///   `(cy, cx)`, with rows `cy − ⌊h/2⌋ .. cy − ⌊h/2⌋ + h`, clipped to the image. (timm takes
-///   `cy ± ⌊h/2⌋`, one row short for odd `h`; here the unclipped rectangle has exactly the area
-///   λ asks for, up to the floor.)
+///   `(cy, cx)`, with rows `cy − ⌊h/2⌋ .. cy + ⌈h/2⌉` (and columns likewise), clipped to the
+///   image: the same box as timm 1.0's `rand_bbox` (`cy − h // 2 .. cy + (h + 1) // 2`), so
+///   the unclipped rectangle has the area λ asks for, up to the floor. Where rounding of `r`
+///   would make the rectangle cover more than `1 − λ` of the image (λ below 2⁻⁵³, say), a side
+///   is shortened until it does not, so the corrected λ is never below the λ asked for.
 /// * From a ratio range `[min, max]`: height uniform in `⌊H·min⌋ ..= ⌊H·max⌋`, width likewise
 ///   and independently, placed uniformly so that it lies inside the image (no clipping); λ is
 ///   not drawn.
 /// * λ is always corrected to what was done: the exact fraction of the sample's own pixels
-///   kept, `(H·W − area)/(H·W)`, one correctly rounded division ([`unpasted_fraction`]).
+///   kept, `(H·W − area)/(H·W)`, one correctly rounded division ([`ImageLayout::unpasted_fraction`]).
 ///
 /// # Example
 ///
 /// ```
-/// use mixup::{CutMix, ImageLayout, SampleOp, mix_samples_inplace};
+/// use mixup::{BatchMut, CutMix, ImageLayout, Pairing, Plan, SampleOp, mix_inplace};
 /// use rand_core::SeedableRng;
 /// let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(3);
 /// let cutmix = CutMix::new(1.0)?;
 ///
 /// let layout = ImageLayout::nchw(3, 8, 8);
-/// let mut batch = vec![0.0f32; 2 * 3 * 8 * 8];
-/// batch[3 * 8 * 8..].fill(1.0);
-/// let (rect, lambda) = cutmix.sample(&mut rng, 8, 8);
-/// let ops = [SampleOp::Paste(rect); 2];
-/// let mut lambdas = [0.0; 2];
-/// mix_samples_inplace(&mut batch, &layout, &[1, 0], &ops, &mut lambdas)?;
-/// assert_eq!(lambdas, [lambda; 2]);
-/// let ones = batch[..3 * 8 * 8].iter().filter(|&&v| v == 1.0).count();
+/// let mut data = vec![0.0f32; 2 * 3 * 8 * 8];
+/// data[3 * 8 * 8..].fill(1.0);
+/// let (rect, lambda) = cutmix.sample(&mut rng, &layout);
+/// let mut partners = [0; 2];
+/// let perm = Pairing::Flip.fill(&mut rng, &mut partners)?;
+/// mix_inplace(&mut BatchMut::new(&mut data, layout)?, Plan::same(&perm, SampleOp::Paste(rect)))?;
+/// let ones = data[..3 * 8 * 8].iter().filter(|&&v| v == 1.0).count();
 /// assert_eq!(ones, 3 * rect.area());
+/// assert_eq!(lambda, layout.unpasted_fraction(&rect));
 /// # Ok::<(), mixup::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -104,7 +84,7 @@ impl CutMix {
     /// use rand_core::SeedableRng;
     /// let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(0);
     /// let cutmix = CutMix::new(1.0)?.with_ratio_range(0.25, 0.5)?;
-    /// let (rect, _) = cutmix.sample(&mut rng, 100, 40);
+    /// let (rect, _) = cutmix.sample(&mut rng, &mixup::ImageLayout::hw(100, 40));
     /// assert!((25..=50).contains(&rect.height()) && (10..=20).contains(&rect.width()));
     /// assert!(CutMix::new(1.0)?.with_ratio_range(0.6, 0.5).is_err());
     /// # Ok::<(), mixup::Error>(())
@@ -137,22 +117,24 @@ impl CutMix {
         self.ratio
     }
 
-    /// Draws one rectangle for an `height × width` image and returns it with its corrected λ,
-    /// the fraction of pixels it leaves ([`unpasted_fraction`]).
+    /// Draws one rectangle for an image of `layout` and returns it with its corrected λ, the
+    /// fraction of pixels it leaves ([`ImageLayout::unpasted_fraction`]).
     ///
     /// Draws, in order: λ then the centre row and column (from λ), or the height, the width,
     /// the top row and the left column (ratio range). An empty dimension draws nothing for it.
     ///
     /// ```
-    /// use mixup::{CutMix, unpasted_fraction};
+    /// use mixup::{CutMix, ImageLayout};
     /// use rand_core::SeedableRng;
     /// let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1);
-    /// let (rect, lambda) = CutMix::new(1.0)?.sample(&mut rng, 32, 32);
+    /// let layout = ImageLayout::nchw(3, 32, 32);
+    /// let (rect, lambda) = CutMix::new(1.0)?.sample(&mut rng, &layout);
     /// assert!(rect.y2 <= 32 && rect.x2 <= 32);
-    /// assert_eq!(lambda, unpasted_fraction(32, 32, &rect));
+    /// assert_eq!(lambda, layout.unpasted_fraction(&rect));
     /// # Ok::<(), mixup::Error>(())
     /// ```
-    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R, height: usize, width: usize) -> (Rect, f64) {
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R, layout: &ImageLayout) -> (Rect, f64) {
+        let (height, width) = (layout.height, layout.width);
         let rect = match self.ratio {
             None => {
                 let lambda = self.beta.sample(rng);
@@ -164,37 +146,40 @@ impl CutMix {
                 let y1 = placed(rng, height, h);
                 let x1 = placed(rng, width, w);
                 Rect {
-                    y1,
-                    y2: y1 + h,
                     x1,
+                    y1,
                     x2: x1 + w,
+                    y2: y1 + h,
                 }
             }
         };
         (rect, unpasted_fraction(height, width, &rect))
     }
 
-    /// The rectangle for a given λ in `[0, 1]`: side ratio `√(1 − λ)`, uniform centre, clipped.
-    /// Returns it with the corrected λ, which is at least the λ asked for.
+    /// The rectangle for a given λ in `[0, 1]` in an image of `layout`: side ratio `√(1 − λ)`,
+    /// uniform centre, clipped. Returns it with the corrected λ, which is never below the λ
+    /// asked for.
     ///
     /// ```
-    /// use mixup::CutMix;
+    /// use mixup::{CutMix, ImageLayout};
     /// use rand_core::SeedableRng;
     /// let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(2);
-    /// let (rect, corrected) = CutMix::rect_for_lambda(&mut rng, 10, 10, 0.75)?;
+    /// let layout = ImageLayout::hw(10, 10);
+    /// let (rect, corrected) = CutMix::rect_for_lambda(&mut rng, &layout, 0.75)?;
     /// assert!(rect.height() <= 5 && rect.width() <= 5 && corrected >= 0.75);
-    /// assert!(CutMix::rect_for_lambda(&mut rng, 10, 10, 1.5).is_err());
+    /// assert!(CutMix::rect_for_lambda(&mut rng, &layout, 1.5).is_err());
+    /// // A λ too small for √(1 − λ) to tell from 1: the full image would undercut it.
+    /// let (_, tiny) = CutMix::rect_for_lambda(&mut rng, &ImageLayout::hw(1, 1), 5e-324)?;
+    /// assert!(tiny >= 5e-324);
     /// # Ok::<(), mixup::Error>(())
     /// ```
     pub fn rect_for_lambda<R: Rng + ?Sized>(
         rng: &mut R,
-        height: usize,
-        width: usize,
+        layout: &ImageLayout,
         lambda: f64,
     ) -> Result<(Rect, f64), Error> {
-        if !(0.0..=1.0).contains(&lambda) {
-            return Err(Error::InvalidLambda { value: lambda });
-        }
+        let lambda = check_lambda(lambda)?;
+        let (height, width) = (layout.height, layout.width);
         let rect = rect_for(rng, height, width, lambda);
         Ok((rect, unpasted_fraction(height, width, &rect)))
     }
@@ -209,9 +194,31 @@ fn scaled(n: usize, r: f64) -> usize {
 /// The clipped rectangle from λ (checked to be in `[0, 1]`).
 fn rect_for<R: Rng + ?Sized>(rng: &mut R, height: usize, width: usize, lambda: f64) -> Rect {
     let r = libm::sqrt(1.0 - lambda);
-    let (y1, y2) = centred(rng, height, scaled(height, r));
-    let (x1, x2) = centred(rng, width, scaled(width, r));
-    Rect { y1, y2, x1, x2 }
+    let (mut h, mut w) = (scaled(height, r), scaled(width, r));
+    // `1 − λ` and the square root round, so `⌊H·r⌋ × ⌊W·r⌋` can cover more than `1 − λ` of the
+    // image (for λ < 2⁻⁵³, `r` is exactly 1). Shorten the longer side until the unclipped
+    // rectangle leaves at least λ; clipping only shrinks it further. Whole sides are rarely
+    // touched: only when λ is within rounding of a boundary. The draws below do not depend on
+    // the sides, so the stream of draws is the same either way.
+    let inside = |h: usize, w: usize| {
+        let rect = Rect {
+            x1: 0,
+            y1: 0,
+            x2: w,
+            y2: h,
+        };
+        unpasted_fraction(height, width, &rect) >= lambda
+    };
+    while !inside(h, w) {
+        if h >= w {
+            h -= 1;
+        } else {
+            w -= 1;
+        }
+    }
+    let (y1, y2) = centred(rng, height, h);
+    let (x1, x2) = centred(rng, width, w);
+    Rect { x1, y1, x2, y2 }
 }
 
 /// A run of `len ≤ n` centred on a uniform position in `0..n`, clipped to `0..n`.
@@ -259,7 +266,8 @@ mod tests {
         let mut unclipped = 0;
         for k in 0..2000 {
             let lambda = k as f64 / 2000.0;
-            let (rect, corrected) = CutMix::rect_for_lambda(&mut rng, h, w, lambda).unwrap();
+            let (rect, corrected) =
+                CutMix::rect_for_lambda(&mut rng, &ImageLayout::hw(h, w), lambda).unwrap();
             let r = libm::sqrt(1.0 - lambda);
             let (eh, ew) = (scaled(h, r), scaled(w, r));
             assert!(rect.height() <= eh && rect.width() <= ew);
@@ -286,7 +294,7 @@ mod tests {
         let mut seen = [false; 7];
         for _ in 0..500 {
             // λ = 0: the rectangle is the whole image shifted by the centre, then clipped.
-            let (rect, _) = CutMix::rect_for_lambda(&mut rng, 7, 1, 0.0).unwrap();
+            let (rect, _) = CutMix::rect_for_lambda(&mut rng, &ImageLayout::hw(7, 1), 0.0).unwrap();
             // Full height 7, rows c − 3 .. c + 4 clipped: (y1, y2) tells c apart.
             assert!(rect.y1 <= 3 && rect.y2 >= 4);
             let c = if rect.y1 > 0 {

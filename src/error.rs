@@ -1,6 +1,6 @@
 //! The one error type of the crate.
 
-use crate::layout::Rect;
+use crate::geometry::Rect;
 use core::fmt;
 
 /// Why a call was refused.
@@ -39,7 +39,8 @@ pub enum Error {
         /// The length it had.
         actual: usize,
     },
-    /// A buffer size does not fit in `usize` (for example `batch_size * sample_len`).
+    /// A buffer size does not fit in `usize` (for example `batch_size * sample_len`). A size
+    /// with a zero factor is zero and never overflows.
     SizeOverflow,
     /// The partner list is not a permutation of `0..batch_size`.
     NotAPermutation {
@@ -89,11 +90,11 @@ pub enum Error {
     },
     /// A detection box is not finite, inverted, or outside its image.
     BoxOutOfImage {
-        /// 0 for the first image, 1 for the second.
-        image: usize,
-        /// The index of the box in that image's list.
+        /// The index of the box in the image's list.
         index: usize,
     },
+    /// Two images that must share a channel order do not.
+    ChannelOrderMismatch,
     /// An output buffer is shorter than the call needs.
     BufferTooSmall {
         /// Which buffer.
@@ -103,10 +104,31 @@ pub enum Error {
         /// The length it had.
         actual: usize,
     },
-    /// [`Mixup::apply`](crate::Mixup::apply) and [`Mixup::draw`](crate::Mixup::draw) give one λ
-    /// per batch; a `Mixup` set up for per-pair or per-sample λ, per-sample decisions or CutMix
-    /// needs [`Mixup::apply_per_sample`](crate::Mixup::apply_per_sample).
-    NeedsPerSampleApi,
+    /// A batch view was asked for samples of zero elements, whose number cannot be told from
+    /// the data.
+    EmptySample,
+    /// A batch of class indices (a segmentation mask) was to be blended: averaging class ids
+    /// gives meaningless classes. Only CutMix rectangles, kept samples and λ of exactly 0 or 1
+    /// can be replayed on such a batch.
+    BlendOfClassIndices {
+        /// The first sample whose operation is a blend.
+        sample: usize,
+    },
+    /// A soft label row is not a probability vector: an entry is negative or not finite, or
+    /// the row does not sum to 1 within [`SOFT_ROW_TOLERANCE`](crate::SOFT_ROW_TOLERANCE).
+    InvalidSoftRow {
+        /// The sample whose row is wrong.
+        sample: usize,
+    },
+    /// An operation needs class indices, but the labels are soft rows (for example
+    /// [`Labels::triples`](crate::Labels::triples)).
+    NeedsClassIndices,
+    /// A normalization makes a finite input overflow `f32`: `1/std` or `mean/std` (or their
+    /// combination at the brightest pixel) is too large.
+    NormalizationOverflow {
+        /// The channel.
+        channel: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -148,8 +170,8 @@ impl fmt::Display for Error {
             }
             Error::RectOutOfImage { sample, rect } => write!(
                 f,
-                "rectangle rows {}..{}, columns {}..{} of sample {sample} is not inside the image",
-                rect.y1, rect.y2, rect.x1, rect.x2
+                "rectangle columns {}..{}, rows {}..{} of sample {sample} is not inside the image",
+                rect.x1, rect.x2, rect.y1, rect.y2
             ),
             Error::InvalidRatioRange { min, max } => {
                 write!(
@@ -161,17 +183,35 @@ impl fmt::Display for Error {
                 f,
                 "channel {channel} has mean {mean} and std {std}; the mean must be finite and the std finite and above zero"
             ),
-            Error::BoxOutOfImage { image, index } => write!(
+            Error::BoxOutOfImage { index } => write!(
                 f,
-                "box {index} of image {image} is not finite, inverted or outside its image"
+                "box {index} is not finite, inverted or outside its image"
             ),
+            Error::ChannelOrderMismatch => {
+                f.write_str("the two images have different channel orders")
+            }
             Error::BufferTooSmall {
                 what,
                 needed,
                 actual,
             } => write!(f, "`{what}` has length {actual}, needs at least {needed}"),
-            Error::NeedsPerSampleApi => f.write_str(
-                "this Mixup uses per-pair or per-sample settings or CutMix; call apply_per_sample",
+            Error::EmptySample => f.write_str(
+                "the samples have zero elements, so the batch size cannot be told from the data",
+            ),
+            Error::BlendOfClassIndices { sample } => write!(
+                f,
+                "sample {sample} would blend class indices; a class-index batch takes only CutMix rectangles and kept samples"
+            ),
+            Error::InvalidSoftRow { sample } => write!(
+                f,
+                "the soft label row of sample {sample} is not finite and non-negative with sum 1"
+            ),
+            Error::NeedsClassIndices => {
+                f.write_str("this needs class-index labels, but the labels are soft rows")
+            }
+            Error::NormalizationOverflow { channel } => write!(
+                f,
+                "the normalization of channel {channel} overflows f32 (std too small for its mean)"
             ),
         }
     }

@@ -29,6 +29,7 @@
 /// # Ok::<(), mixup::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Granularity {
     /// One λ (and one CutMix rectangle) for the whole batch.
     #[default]
@@ -53,6 +54,7 @@ pub enum Granularity {
 /// # Ok::<(), mixup::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Scope {
     /// One decision for the batch.
     #[default]

@@ -1,6 +1,12 @@
-//! How the elements of one image are laid out in memory, and the rectangles cut out of it.
+//! How the elements of one sample are laid out in memory, and the batch views that carry a
+//! batch's elements with that layout: the one way sizes and channel order reach the mixing
+//! functions, CutMix, detection and the collate.
 
+use core::marker::PhantomData;
+
+use crate::element::Element;
 use crate::error::Error;
+use crate::geometry::{Rect, product, unpasted_fraction};
 
 /// Where the channel index sits in an image's memory order.
 ///
@@ -11,6 +17,7 @@ use crate::error::Error;
 /// assert_eq!(ImageLayout::nhwc(3, 2, 2).order, ChannelOrder::Hwc);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ChannelOrder {
     /// Channel planes one after the other (`C × H × W`, PyTorch's NCHW per sample).
     Chw,
@@ -24,7 +31,11 @@ pub enum ChannelOrder {
 ///
 /// Plain single-channel images (`H × W`) are [`ImageLayout::hw`], which is `nchw(1, h, w)`; both
 /// channel orders are the same memory layout when there is one channel. Data that is not an
-/// image can be described as `hw(1, len)`.
+/// image (tabular rows, token embeddings, audio frames) is [`ImageLayout::flat`]`(len)`, one row
+/// of `len` elements.
+///
+/// Sizes are always given in the tensor's own order, `(channels, height, width)`, and every
+/// size product follows one rule: a zero factor makes it zero, otherwise it must fit in `usize`.
 ///
 /// ```
 /// use mixup::ImageLayout;
@@ -85,29 +96,66 @@ impl ImageLayout {
         ImageLayout::nchw(1, height, width)
     }
 
-    /// Elements in one sample, `C·H·W`, or [`Error::SizeOverflow`].
+    /// Samples of `len` elements that are not images: one channel, one row of `len`.
     ///
     /// ```
-    /// assert_eq!(mixup::ImageLayout::nhwc(3, 4, 5).sample_len()?, 60);
+    /// assert_eq!(mixup::ImageLayout::flat(40).sample_len()?, 40);
+    /// # Ok::<(), mixup::Error>(())
+    /// ```
+    pub const fn flat(len: usize) -> ImageLayout {
+        ImageLayout::nchw(1, 1, len)
+    }
+
+    /// The same layout with another number of channels (the same height, width and order):
+    /// for example the one-channel mask that goes with an RGB image.
+    ///
+    /// ```
+    /// let rgb = mixup::ImageLayout::nhwc(3, 8, 8);
+    /// assert_eq!(rgb.with_channels(1).sample_len()?, 64);
+    /// # Ok::<(), mixup::Error>(())
+    /// ```
+    pub const fn with_channels(self, channels: usize) -> ImageLayout {
+        ImageLayout { channels, ..self }
+    }
+
+    /// Elements in one sample, `C·H·W`, or [`Error::SizeOverflow`]. A zero factor gives 0,
+    /// whatever the others.
+    ///
+    /// ```
+    /// use mixup::ImageLayout;
+    /// assert_eq!(ImageLayout::nhwc(3, 4, 5).sample_len()?, 60);
+    /// assert_eq!(ImageLayout::nchw(usize::MAX, 2, 0).sample_len()?, 0);
+    /// assert_eq!(ImageLayout::nhwc(2, 0, usize::MAX).sample_len()?, 0);
+    /// assert!(ImageLayout::hw(usize::MAX, 2).sample_len().is_err());
     /// # Ok::<(), mixup::Error>(())
     /// ```
     pub fn sample_len(&self) -> Result<usize, Error> {
-        self.channels
-            .checked_mul(self.height)
-            .and_then(|n| n.checked_mul(self.width))
-            .ok_or(Error::SizeOverflow)
+        product(&[self.channels, self.height, self.width]).ok_or(Error::SizeOverflow)
     }
 
-    /// Pixels in one channel plane, `H·W`, or [`Error::SizeOverflow`].
+    /// Pixels in one channel plane, `H·W`, or [`Error::SizeOverflow`], by the same rule.
     ///
     /// ```
     /// assert_eq!(mixup::ImageLayout::nchw(3, 4, 5).area()?, 20);
     /// # Ok::<(), mixup::Error>(())
     /// ```
     pub fn area(&self) -> Result<usize, Error> {
-        self.height
-            .checked_mul(self.width)
-            .ok_or(Error::SizeOverflow)
+        product(&[self.height, self.width]).ok_or(Error::SizeOverflow)
+    }
+
+    /// The fraction of one channel plane's pixels that lie outside `rect`, `(H·W − area)/(H·W)`:
+    /// the corrected λ of CutMix, and the `lambda` a pasted sample reports. 1 for an image
+    /// without pixels; a rectangle reaching outside the image counts only up to its area. The
+    /// integers are exact, so below 2⁵³ pixels the result is one correctly rounded division.
+    ///
+    /// ```
+    /// use mixup::{ImageLayout, Rect};
+    /// let rect = Rect { x1: 1, y1: 0, x2: 4, y2: 2 };
+    /// assert_eq!(ImageLayout::hw(4, 4).unpasted_fraction(&rect), 10.0 / 16.0);
+    /// assert_eq!(ImageLayout::hw(0, 4).unpasted_fraction(&Rect::default()), 1.0);
+    /// ```
+    pub fn unpasted_fraction(&self, rect: &Rect) -> f64 {
+        unpasted_fraction(self.height, self.width, rect)
     }
 
     /// Checks that `rect` lies inside the image.
@@ -130,7 +178,8 @@ impl ImageLayout {
     /// sample) that lies inside `rect` and inside `start..end`: one run per rectangle row and
     /// channel in CHW order, one run of `(x2 − x1)·C` elements per rectangle row in HWC order.
     ///
-    /// The layout's sample length must fit in `usize` and `rect` must be inside the image.
+    /// The layout's sample length must fit in `usize` and be non-zero (as in every batch view),
+    /// and `rect` must be inside the image.
     pub(crate) fn for_each_run(
         &self,
         rect: &Rect,
@@ -174,61 +223,266 @@ impl ImageLayout {
     }
 }
 
-/// A rectangle of pixels, half-open: rows `y1..y2`, columns `x1..x2`.
-///
-/// ```
-/// use mixup::Rect;
-/// let r = Rect { y1: 1, y2: 3, x1: 0, x2: 4 };
-/// assert_eq!(r.area(), 8);
-/// assert!(Rect::default().is_empty());
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Rect {
-    /// First row.
-    pub y1: usize,
-    /// One past the last row.
-    pub y2: usize,
-    /// First column.
-    pub x1: usize,
-    /// One past the last column.
-    pub x2: usize,
+/// What a batch holds: values that may be averaged, or class indices that may not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Content {
+    Values,
+    ClassIndices,
 }
 
-impl Rect {
-    /// Height of the rectangle (0 if `y2 ≤ y1`).
-    ///
-    /// ```
-    /// assert_eq!(mixup::Rect { y1: 2, y2: 5, x1: 0, x2: 1 }.height(), 3);
-    /// ```
-    pub fn height(&self) -> usize {
-        self.y2.saturating_sub(self.y1)
+/// The checked sample length and batch size of `len` elements of `layout`.
+fn samples_of(len: usize, layout: &ImageLayout) -> Result<(usize, usize), Error> {
+    let sample_len = layout.sample_len()?;
+    if sample_len == 0 {
+        return Err(Error::EmptySample);
+    }
+    let whole = len - len % sample_len;
+    if whole != len {
+        return Err(Error::LengthMismatch {
+            what: "batch",
+            expected: whole,
+            actual: len,
+        });
+    }
+    Ok((sample_len, len / sample_len))
+}
+
+/// The shape of a batch without its data: the layout of a sample, the batch size and the
+/// element type. What [`Mixup::draw`](crate::Mixup::draw) needs to draw for a batch, so that
+/// a batch that lives elsewhere (on a GPU, in another process) can be drawn for on the host.
+///
+/// ```
+/// use mixup::{ImageLayout, Shape};
+/// let shape = Shape::<u8>::new(ImageLayout::nchw(3, 224, 224), 256)?;
+/// assert_eq!((shape.len(), shape.layout().height), (256, 224));
+/// assert!(Shape::<u8>::new(ImageLayout::nchw(3, 0, 224), 256).is_err());
+/// # Ok::<(), mixup::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Shape<T> {
+    layout: ImageLayout,
+    samples: usize,
+    _element: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Shape<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Shape<T> {}
+
+impl<T> PartialEq for Shape<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.layout == other.layout && self.samples == other.samples
+    }
+}
+
+impl<T: Element> Shape<T> {
+    /// `samples` samples of `layout`. The samples must have at least one element and the whole
+    /// batch must fit in `usize`.
+    pub fn new(layout: ImageLayout, samples: usize) -> Result<Shape<T>, Error> {
+        let sample_len = layout.sample_len()?;
+        if sample_len == 0 {
+            return Err(Error::EmptySample);
+        }
+        product(&[samples, sample_len]).ok_or(Error::SizeOverflow)?;
+        Ok(Shape {
+            layout,
+            samples,
+            _element: PhantomData,
+        })
     }
 
-    /// Width of the rectangle (0 if `x2 ≤ x1`).
-    ///
-    /// ```
-    /// assert_eq!(mixup::Rect { y1: 0, y2: 1, x1: 4, x2: 2 }.width(), 0);
-    /// ```
-    pub fn width(&self) -> usize {
-        self.x2.saturating_sub(self.x1)
+    /// The batch size.
+    pub fn len(&self) -> usize {
+        self.samples
     }
 
-    /// Pixels covered, `height × width` (saturating).
-    ///
-    /// ```
-    /// assert_eq!(mixup::Rect { y1: 1, y2: 3, x1: 1, x2: 4 }.area(), 6);
-    /// ```
-    pub fn area(&self) -> usize {
-        self.height().saturating_mul(self.width())
-    }
-
-    /// Whether the rectangle covers no pixel.
-    ///
-    /// ```
-    /// assert!(mixup::Rect { y1: 3, y2: 3, x1: 0, x2: 9 }.is_empty());
-    /// ```
+    /// Whether the batch has no samples.
     pub fn is_empty(&self) -> bool {
-        self.height() == 0 || self.width() == 0
+        self.samples == 0
+    }
+
+    /// The layout of one sample.
+    pub fn layout(&self) -> ImageLayout {
+        self.layout
+    }
+}
+
+/// A batch, read only: its elements, sample after sample, with the layout of one sample.
+///
+/// The batch size is the number of elements divided by the sample length, which must divide it
+/// exactly; samples of zero elements are refused ([`Error::EmptySample`]), since their number
+/// could not be told. Made once, checked once.
+///
+/// ```
+/// use mixup::{Batch, ImageLayout};
+/// let pixels = [0u8; 2 * 3 * 4 * 4];
+/// let batch = Batch::new(&pixels, ImageLayout::nhwc(3, 4, 4))?;
+/// assert_eq!((batch.len(), batch.sample(1).map(<[u8]>::len)), (2, Some(48)));
+/// assert!(Batch::new(&pixels[1..], ImageLayout::nhwc(3, 4, 4)).is_err());
+/// # Ok::<(), mixup::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Batch<'a, T> {
+    data: &'a [T],
+    layout: ImageLayout,
+    sample_len: usize,
+    content: Content,
+}
+
+impl<'a, T: Element> Batch<'a, T> {
+    /// A batch of values (images, features, audio) in `data`.
+    pub fn new(data: &'a [T], layout: ImageLayout) -> Result<Batch<'a, T>, Error> {
+        let (sample_len, _) = samples_of(data.len(), &layout)?;
+        Ok(Batch {
+            data,
+            layout,
+            sample_len,
+            content: Content::Values,
+        })
+    }
+
+    /// A batch of class indices, such as segmentation masks: mixing it with a blend of λ
+    /// strictly between 0 and 1 is refused ([`Error::BlendOfClassIndices`]); CutMix rectangles
+    /// and kept samples are replayed exactly.
+    pub fn class_indices(data: &'a [T], layout: ImageLayout) -> Result<Batch<'a, T>, Error> {
+        Ok(Batch {
+            content: Content::ClassIndices,
+            ..Batch::new(data, layout)?
+        })
+    }
+
+    /// The batch size.
+    pub fn len(&self) -> usize {
+        self.data.len() / self.sample_len
+    }
+
+    /// Whether the batch has no samples.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The layout of one sample.
+    pub fn layout(&self) -> ImageLayout {
+        self.layout
+    }
+
+    /// Elements per sample (never 0).
+    pub fn sample_len(&self) -> usize {
+        self.sample_len
+    }
+
+    /// All elements.
+    pub fn as_slice(&self) -> &'a [T] {
+        self.data
+    }
+
+    /// Sample `i`, or `None` past the end.
+    pub fn sample(&self, i: usize) -> Option<&'a [T]> {
+        self.data.chunks_exact(self.sample_len).nth(i)
+    }
+
+    /// The shape: layout, batch size and element type.
+    pub fn shape(&self) -> Shape<T> {
+        Shape {
+            layout: self.layout,
+            samples: self.len(),
+            _element: PhantomData,
+        }
+    }
+
+    pub(crate) fn content(&self) -> Content {
+        self.content
+    }
+}
+
+/// A batch that can be mixed in place: [`Batch`] over a mutable slice.
+///
+/// ```
+/// use mixup::{BatchMut, ImageLayout};
+/// let mut features = [0.0f32; 4 * 10];
+/// let mut batch = BatchMut::new(&mut features, ImageLayout::flat(10))?;
+/// batch.as_mut_slice()[0] = 1.0;
+/// assert_eq!((batch.len(), batch.as_batch().as_slice()[0]), (4, 1.0));
+/// # Ok::<(), mixup::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct BatchMut<'a, T> {
+    data: &'a mut [T],
+    layout: ImageLayout,
+    sample_len: usize,
+    content: Content,
+}
+
+impl<'a, T: Element> BatchMut<'a, T> {
+    /// A batch of values in `data`.
+    pub fn new(data: &'a mut [T], layout: ImageLayout) -> Result<BatchMut<'a, T>, Error> {
+        let (sample_len, _) = samples_of(data.len(), &layout)?;
+        Ok(BatchMut {
+            data,
+            layout,
+            sample_len,
+            content: Content::Values,
+        })
+    }
+
+    /// A batch of class indices (see [`Batch::class_indices`]).
+    pub fn class_indices(data: &'a mut [T], layout: ImageLayout) -> Result<BatchMut<'a, T>, Error> {
+        let mut batch = BatchMut::new(data, layout)?;
+        batch.content = Content::ClassIndices;
+        Ok(batch)
+    }
+
+    /// The batch size.
+    pub fn len(&self) -> usize {
+        self.data.len() / self.sample_len
+    }
+
+    /// Whether the batch has no samples.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The layout of one sample.
+    pub fn layout(&self) -> ImageLayout {
+        self.layout
+    }
+
+    /// Elements per sample (never 0).
+    pub fn sample_len(&self) -> usize {
+        self.sample_len
+    }
+
+    /// All elements.
+    pub fn as_slice(&self) -> &[T] {
+        self.data
+    }
+
+    /// All elements, mutably.
+    pub fn as_mut_slice(&mut self) -> &mut [T] {
+        self.data
+    }
+
+    /// A read-only view of the same batch.
+    pub fn as_batch(&self) -> Batch<'_, T> {
+        Batch {
+            data: self.data,
+            layout: self.layout,
+            sample_len: self.sample_len,
+            content: self.content,
+        }
+    }
+
+    /// The shape: layout, batch size and element type.
+    pub fn shape(&self) -> Shape<T> {
+        self.as_batch().shape()
+    }
+
+    pub(crate) fn content(&self) -> Content {
+        self.content
     }
 }
 

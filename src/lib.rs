@@ -7,41 +7,46 @@
 //!
 //! # Guide
 //!
-//! The one-call API is [`Mixup`]: configure it once, then give it a generator, the batch, the
-//! class labels and two output buffers per batch.
+//! Configure a [`Mixup`] once; per batch, wrap the data in a [`BatchMut`] (its elements and the
+//! [`ImageLayout`] of one sample) and the labels in [`Labels`], and call [`Mixup::apply`] with
+//! two caller-owned buffers: one [`Draw`] record per sample and the label rows.
 //!
 //! ```
-//! use mixup::Mixup;
+//! use mixup::{BatchMut, Draw, ImageLayout, Labels, Mixup};
 //! use rand_core::SeedableRng;
 //!
 //! let mixup = Mixup::new(0.2)?; // λ ~ Beta(0.2, 0.2), shuffled partners
 //! let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(0);
 //!
 //! // 8 images of 3×4×4 u8 values, 10 classes.
-//! let (batch_size, sample_len, classes) = (8, 3 * 4 * 4, 10);
-//! let mut images: Vec<u8> = (0..batch_size * sample_len).map(|k| (k % 251) as u8).collect();
-//! let labels: Vec<u32> = (0..batch_size as u32).collect();
-//! let mut soft = vec![0.0f32; batch_size * classes];
-//! let mut partners = vec![0usize; batch_size];
+//! let mut images: Vec<u8> = (0..8 * 3 * 4 * 4).map(|k| (k % 251) as u8).collect();
+//! let mut batch = BatchMut::new(&mut images, ImageLayout::nchw(3, 4, 4))?;
+//! let labels = Labels::classes(&[0u32, 1, 2, 3, 4, 5, 6, 7], 10)?;
+//! let (mut records, mut soft) = (vec![Draw::default(); 8], vec![0.0f32; 8 * 10]);
 //!
-//! let outcome = mixup.apply(&mut rng, &mut images, sample_len, &labels, classes, &mut soft, &mut partners)?;
-//! assert!((0.0..=1.0).contains(&outcome.lambda));
+//! let draws = mixup.apply(&mut rng, &mut batch, &labels, &mut records, &mut soft)?;
+//! assert!(draws.iter().all(|d| (0.0..=1.0).contains(&d.lambda)));
 //! # Ok::<(), mixup::Error>(())
 //! ```
 //!
-//! The pieces are public too, for pipelines that need only some of them:
+//! Everything runs through one model: a permutation plus one [`SampleOp`] per sample (kept,
+//! blended with λ, or a CutMix rectangle pasted). [`Mixup::draw`] writes that plan into the
+//! records without touching data; [`mix_inplace`] and [`mix`] carry out a [`Plan`] (the
+//! [`Draws`], or one op for a whole [`Permutation`]); labels, the collate and any other tensor of
+//! the batch (a mask, a depth map) read the same draws.
 //!
 //! | step | items |
 //! |---|---|
 //! | draw λ | [`Beta`] |
-//! | pair the batch | [`Pairing`], [`check_permutation`] |
+//! | pair the batch | [`Pairing`], [`Permutation`] |
 //! | mix two slices | [`blend`], [`blend_inplace`], [`applied_lambda`] |
-//! | mix a batch | [`mix_batch`] (out of place), [`mix_batch_inplace`] (no copy of the batch) |
-//! | mix labels | [`mix_one_hot`] (class indices, optional smoothing), [`mix_soft`] (soft or multi-hot rows) |
-//! | a λ per pair or per sample, CutMix | [`Mixup::apply_per_sample`], [`Granularity`], [`Scope`], [`CutMix`], [`SampleOp`], [`mix_batch_per_sample_inplace`], [`mix_samples_inplace`] |
-//! | labels per sample | [`mix_one_hot_per_sample`], [`label_triples`] (`(y_a, y_b, λ)` for index-based losses) |
-//! | detection | [`mix_detection`], [`canvas_size`], [`canvas_len`] |
-//! | u8 loader batches | [`collate_u8`] (mix and normalize to `f32` CHW in one pass), [`Normalize`] |
+//! | describe a batch | [`Batch`], [`BatchMut`], [`Shape`], [`ImageLayout`] |
+//! | draw a batch's plan | [`Mixup::draw`], [`Draw`], [`Draws`], [`SampleOp`], [`Granularity`], [`Scope`], [`CutMix`] |
+//! | mix a batch | [`mix_inplace`] (no copy of the batch), [`mix`] (out of place), [`Plan`] |
+//! | labels | [`Labels`] (class indices with smoothing, or soft rows), [`Labels::mix`], [`Labels::triples`] |
+//! | detection | [`DetectionImage`], [`mix_detection`], [`canvas_layout`] |
+//! | `u8` loader batches | [`collate_u8`] (mix and normalize to `f32` CHW in one pass), [`Normalize`] |
+//! | choose kernels | [`Kernels`] (implementation, store policy, tile), [`Implementation`], [`Stores`] |
 //!
 //! # Choosing α
 //!
@@ -61,38 +66,41 @@
 //!
 //! # Modes
 //!
-//! One λ per batch is the default ([`Mixup::apply`]). [`Granularity::Pair`] and
-//! [`Granularity::Sample`] give a λ per pair (per cycle of the permutation) or per sample, and
-//! [`Mixup::with_cutmix`] switches between mixup and CutMix per batch or per sample; these run
-//! through [`Mixup::apply_per_sample`], which reports the operation and λ of every sample.
+//! One λ per batch is the default. [`Granularity::Pair`] and [`Granularity::Sample`] give a λ
+//! per pair (per cycle of the permutation) or per sample, and [`Mixup::with_cutmix`] switches
+//! between mixup and CutMix per batch or per sample. Every mode goes through the same
+//! [`Mixup::draw`] and [`Mixup::apply`], with the one draw order documented on
+//! [`Mixup::draw`].
 //!
 //! # Reproducibility
 //!
 //! There is no global state: every random draw comes from the generator passed to the call, in
-//! the order documented on [`Mixup::draw`] (the apply decision, then λ, then the partners). The
-//! same generator state gives the same λ, partners and mixed bytes on every target (a golden
-//! test pins them on x86-64, aarch64 and a Cortex-M4F). For a loader with several workers,
-//! derive one stream per worker from one seed, e.g. with `Xoshiro256PlusPlus::jump()`;
-//! `examples/loader.rs` does this and checks that two runs agree bit for bit.
+//! the documented order. The same generator state gives the same draws and mixed bytes on every
+//! target (a golden test pins them on x86-64, aarch64 and a Cortex-M4F). For a loader with
+//! several workers, derive one stream per batch from one seed; `examples/loader.rs` does this and
+//! checks that two runs agree bit for bit.
 //!
 //! # Integer data
 //!
 //! `u8` and `u16` data are mixed in fixed point with round-to-nearest. The λ applied is then the
-//! quantized one (a multiple of 1/256 for `u8`); [`Mixup::apply`] returns it and uses it for the
-//! labels, so labels always describe the data exactly.
+//! quantized one (a multiple of 1/256 for `u8`); the draws record it and the labels use it, so
+//! labels always describe the data exactly.
 //!
 //! # Guarantees
 //!
 //! * Every function checks all of its inputs first: bad input returns an [`Error`] that names the
-//!   problem, and nothing is written. No public function panics.
-//! * λ is in `[0, 1]` and never NaN for every α in `[5e-324, f64::MAX]`.
+//!   problem, and nothing is written (for [`Mixup`], the generator does not advance either). No
+//!   public function panics, in debug or release builds.
+//! * Every product of caller-supplied sizes is checked by one rule: a zero factor gives zero,
+//!   otherwise the product must fit in `usize` ([`Error::SizeOverflow`]).
+//! * λ is in `[0, 1]` and never NaN for every α in `[5e-324, f64::MAX]`; `-0.0` never comes out.
 //! * Same seed, same bytes: transcendental math comes from `libm`, float kernels use no fused
 //!   multiply-add, integer kernels are exact.
 //!
 //! # Features
 //!
-//! * `std` (default): `std`-only conveniences; the core never allocates either way. Build with
-//!   `default-features = false` for microcontrollers.
+//! * `std` (default): runtime CPU detection for the kernels and `std::error::Error`; the core
+//!   never allocates either way. Build with `default-features = false` for microcontrollers.
 //! * `half`: [`Element`] impls for `half::f16` and `half::bf16`, blended in f32 and stored back in
 //!   the input type.
 //!
@@ -101,7 +109,7 @@
 //! The blend loops are compiled for the baseline target (SSE2 on x86-64, NEON on aarch64) and,
 //! on x86-64, again for AVX2 and AVX-512; with `std` the widest one the CPU runs is picked once
 //! at run time, without `std` at compile time from the enabled target features. Every copy gives
-//! the same bits. [`implementation`] says which one is in use.
+//! the same bits. [`Kernels::best`] says which one is in use; [`Kernels::new`] picks another.
 #![no_std]
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -109,43 +117,43 @@
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+// Layers, leaves first: `geometry` and `element` import nothing from the crate; `error` only
+// `geometry`; `arch` only `element`; everything above depends downwards only (see
+// docs/ARCHITECTURE.md).
 mod arch;
 mod batch;
 mod collate;
 mod cutmix;
 mod detection;
+mod element;
 mod error;
+mod geometry;
 mod granularity;
 mod kernels;
 mod labels;
 mod layout;
 mod mixup;
-mod pairing;
-mod per_sample;
+mod permutation;
+mod plan;
 mod sampling;
 
-pub use arch::{Implementation, implementation};
-pub use batch::{mix_batch, mix_batch_inplace};
-#[doc(hidden)]
-pub use batch::{mix_batch_inplace_tiled_with, mix_batch_inplace_with, mix_batch_with};
+pub use arch::{Implementation, Stores};
+pub use batch::{mix, mix_inplace};
 pub use collate::{Normalize, collate_u8};
-pub use cutmix::{CutMix, unpasted_fraction};
+pub use cutmix::CutMix;
 pub use detection::{
-    DetectionBox, DetectionImage, DetectionMix, WeightedBox, canvas_len, canvas_size, mix_detection,
+    DetectionBox, DetectionImage, DetectionMix, WeightedBox, canvas_layout, mix_detection,
 };
+pub use element::Element;
 pub use error::Error;
+pub use geometry::Rect;
 pub use granularity::{Granularity, Scope};
-pub use kernels::{Element, applied_lambda, blend, blend_inplace};
-#[doc(hidden)]
-pub use kernels::{blend_cached_with, blend_inplace_with, blend_with};
-pub use labels::{ClassLabel, mix_one_hot, mix_soft};
-pub use labels::{LabelTriple, label_triples, mix_one_hot_per_sample};
-pub use layout::{ChannelOrder, ImageLayout, Rect};
-pub use mixup::{Mixup, Outcome};
-pub use pairing::{Pairing, check_permutation};
-pub use per_sample::{
-    SampleOp, mix_batch_per_sample, mix_batch_per_sample_inplace, mix_samples, mix_samples_inplace,
-};
+pub use kernels::{Kernels, applied_lambda, blend, blend_inplace};
+pub use labels::{ClassLabel, LabelTriple, Labels, SOFT_ROW_TOLERANCE};
+pub use layout::{Batch, BatchMut, ChannelOrder, ImageLayout, Shape};
+pub use mixup::Mixup;
+pub use permutation::{Pairing, Permutation};
+pub use plan::{Draw, Draws, Plan, SampleOp};
 pub use sampling::Beta;
 
 /// The README's code blocks, compiled and run as doc tests so that the quick start stays true.

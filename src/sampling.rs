@@ -80,6 +80,47 @@ pub(crate) fn uniform01<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     (rng.next_u64() >> 11) as f64 * INV_2_53
 }
 
+/// Rejections of the bounded-integer method before the current draw is taken as it is. Each
+/// rejection has probability below 2⁻¹ (below range/2³² for 32-bit draws), so a working
+/// generator reaches the bound with probability below 2⁻⁶⁴; a constant generator, which would
+/// otherwise be rejected forever, gets an answer.
+const MAX_REJECTIONS: u32 = 64;
+
+/// A uniform integer in `0..=max`, without modulo bias (Lemire, "Fast random integer generation
+/// in an interval", ACM TOMACS 2019). Bounds below 2³² take one 32-bit draw, so the stream of
+/// draws depends only on the bound, never on the target's pointer width.
+#[inline]
+pub(crate) fn below_or_equal<R: Rng + ?Sized>(rng: &mut R, max: usize) -> usize {
+    let max = max as u64;
+    if max < u32::MAX as u64 {
+        let range = max as u32 + 1;
+        let mut m = rng.next_u32() as u64 * range as u64;
+        if (m as u32) < range {
+            let threshold = range.wrapping_neg() % range;
+            let mut rejections = 0;
+            while (m as u32) < threshold && rejections < MAX_REJECTIONS {
+                m = rng.next_u32() as u64 * range as u64;
+                rejections += 1;
+            }
+        }
+        (m >> 32) as usize
+    } else if max == u64::MAX {
+        rng.next_u64() as usize
+    } else {
+        let range = max + 1;
+        let mut m = rng.next_u64() as u128 * range as u128;
+        if (m as u64) < range {
+            let threshold = range.wrapping_neg() % range;
+            let mut rejections = 0;
+            while (m as u64) < threshold && rejections < MAX_REJECTIONS {
+                m = rng.next_u64() as u128 * range as u128;
+                rejections += 1;
+            }
+        }
+        (m >> 64) as usize
+    }
+}
+
 /// A uniform double in `(0, 1]`, safe to take the logarithm of.
 #[inline]
 fn uniform_open0<R: Rng + ?Sized>(rng: &mut R) -> f64 {

@@ -1,7 +1,7 @@
 //! The target-independent copies: the plain loop as the baseline compiles it, and the scalar
 //! reference.
 
-use crate::kernels::{Element, blend_slices, blend_slices_inplace};
+use crate::element::{Element, blend_slices, blend_slices_inplace};
 
 /// The plain loop, vectorized for the baseline target features. Not inlined, so that one copy
 /// per element type serves every caller.

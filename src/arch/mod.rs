@@ -1,7 +1,7 @@
 //! Which compiled copy of the kernels runs.
 //!
-//! Every kernel has one body, the plain loops of [`crate::kernels`]. This module compiles that
-//! body several ways and picks one:
+//! Every kernel has one body, the plain loops of [`crate::element`]. This module compiles that
+//! body several ways and picks one; it depends on `element` only:
 //!
 //! * [`Implementation::Scalar`]: one element at a time through a call the optimizer cannot
 //!   inline; the reference the others are tested against, never picked automatically.
@@ -15,8 +15,7 @@
 
 use core::fmt;
 
-use crate::error::Error;
-use crate::kernels::{Element, Stores};
+use crate::element::Element;
 
 mod generic;
 #[cfg(target_arch = "x86_64")]
@@ -26,8 +25,43 @@ mod x86_64;
 /// target has them): skipping the read-for-ownership of every output line saves a quarter of
 /// the memory traffic once the output no longer stays in the last-level cache. Measured on a
 /// Xeon (Sapphire Rapids): 14–29% slower at 4–8 MiB, about even at 16–24 MiB, 4–28% faster
-/// from 32 MiB (see `notes/simd.md`).
+/// from 32 MiB (see `docs/ARCHITECTURE.md`).
 pub(crate) const STREAM_THRESHOLD: usize = 32 << 20;
+
+/// How an out-of-place output is written.
+///
+/// ```
+/// use mixup::{Kernels, Stores};
+/// let k = Kernels::best().with_stores(Stores::Cached);
+/// assert_eq!(k.stores(), Stores::Cached);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash, Default)]
+#[non_exhaustive]
+pub enum Stores {
+    /// Non-temporal stores when the whole output of one call is at least 32 MiB (where the
+    /// target has them), ordinary stores below: the default.
+    #[default]
+    Auto,
+    /// Non-temporal stores at every length, where the target has them.
+    Streaming,
+    /// Ordinary stores at every length: the output stays in cache.
+    Cached,
+}
+
+impl Stores {
+    /// The one rule for [`Stores::Auto`]: whether an output of `bytes` bytes in total is
+    /// streamed. Callers pass the size of everything the call writes (a whole batch, not one
+    /// sample), since a batch too big for the cache gains from non-temporal stores even when
+    /// each of its samples would fit.
+    #[inline]
+    pub(crate) fn resolve(self, bytes: usize) -> Stores {
+        match self {
+            Stores::Auto if bytes >= STREAM_THRESHOLD => Stores::Streaming,
+            Stores::Auto => Stores::Cached,
+            other => other,
+        }
+    }
+}
 
 /// A compiled copy of the blend kernels.
 ///
@@ -47,8 +81,9 @@ pub enum Implementation {
 }
 
 impl Implementation {
-    /// Every implementation, available here or not, slowest first.
-    pub const ALL: [Implementation; 4] = [
+    /// Every implementation, available here or not, slowest first. A slice, so that adding an
+    /// implementation is not a breaking change.
+    pub const ALL: &'static [Implementation] = &[
         Implementation::Scalar,
         Implementation::Baseline,
         Implementation::Avx2,
@@ -87,7 +122,10 @@ impl Implementation {
 
     /// The implementations that can run here, slowest first.
     pub fn available() -> impl Iterator<Item = Implementation> {
-        Implementation::ALL.into_iter().filter(|i| i.is_available())
+        Implementation::ALL
+            .iter()
+            .copied()
+            .filter(|i| i.is_available())
     }
 }
 
@@ -110,17 +148,6 @@ const BASELINE_NAME: &str = "simd128";
 )))]
 const BASELINE_NAME: &str = "portable";
 
-/// The implementation the crate uses on this machine: the widest available one.
-///
-/// ```
-/// let imp = mixup::implementation();
-/// assert!(imp.is_available());
-/// println!("mixup kernels: {imp}");
-/// ```
-pub fn implementation() -> Implementation {
-    Checked::best().0
-}
-
 /// An implementation known to be available: the only way into the kernels, so that an
 /// unavailable `#[target_feature]` clone can never be called.
 #[derive(Clone, Copy, Debug)]
@@ -141,16 +168,18 @@ impl Checked {
     }
 
     /// `imp` if it can run here.
-    pub(crate) fn new(imp: Implementation) -> Result<Checked, Error> {
-        if imp.is_available() {
-            Ok(Checked(imp))
-        } else {
-            Err(Error::ImplementationUnavailable { name: imp.name() })
-        }
+    pub(crate) fn new(imp: Implementation) -> Option<Checked> {
+        imp.is_available().then_some(Checked(imp))
+    }
+
+    /// The implementation.
+    pub(crate) fn get(self) -> Implementation {
+        self.0
     }
 }
 
-/// `out = λ·a + μ·b` with the implementation `imp`. The slices have equal lengths.
+/// `out = λ·a + μ·b` with the implementation `imp`. The slices have equal lengths. `stores`
+/// has been resolved by the caller ([`Stores::resolve`]): `Auto` here means cached.
 #[inline]
 pub(crate) fn blend<T: Element>(
     imp: Checked,
@@ -162,7 +191,7 @@ pub(crate) fn blend<T: Element>(
 ) {
     #[cfg(all(target_arch = "x86_64", not(miri)))]
     {
-        if x86_64::should_stream::<T>(out.len(), stores) {
+        if stores == Stores::Streaming {
             return x86_64::blend_streaming(imp, out, a, b, |o, x, y| {
                 blend_cached(imp, o, x, y, w)
             });

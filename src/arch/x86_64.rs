@@ -9,12 +9,8 @@ use core::arch::x86_64::{
 #[cfg(not(miri))]
 use core::mem::size_of;
 
-#[cfg(not(miri))]
-use super::STREAM_THRESHOLD;
 use super::{Checked, Implementation};
-#[cfg(not(miri))]
-use crate::kernels::Stores;
-use crate::kernels::{Element, blend_slices, blend_slices_inplace};
+use crate::element::{Element, blend_slices, blend_slices_inplace};
 
 /// Whether `imp` (AVX2 or AVX-512) can run here.
 pub(super) fn has(imp: Implementation) -> bool {
@@ -137,17 +133,6 @@ pub(super) fn blend_inplace<T: Element>(imp: Checked, a: &mut [T], b: &[T], w: T
     }
 }
 
-/// Whether an output of `len` elements is written with non-temporal stores.
-#[cfg(not(miri))]
-#[inline]
-pub(super) fn should_stream<T: Element>(len: usize, stores: Stores) -> bool {
-    match stores {
-        Stores::Auto => len.saturating_mul(size_of::<T>()) >= STREAM_THRESHOLD,
-        Stores::Streaming => true,
-        Stores::Cached => false,
-    }
-}
-
 /// `kernel(out, a, b)` with the output written by non-temporal stores: each chunk is computed
 /// into a stack buffer that stays in L1, then streamed to `out` in whole cache lines where
 /// possible (64-byte stores with AVX-512, 16-byte ones otherwise). The values are the kernel's
@@ -180,12 +165,16 @@ pub(super) fn blend_streaming<T: Element>(
     {
         let staged = &mut buffer[..o.len()];
         kernel(staged, x, y);
+        // `o` starts on a cache line: the head split above made `out` 64-byte aligned, and every
+        // chunk before this one is a whole number of 2 KiB.
         if imp.0 == Implementation::Avx512 {
             // SAFETY: a `Checked` holds only implementations confirmed on this CPU, so AVX-512 F
-            // is present.
+            // is present; `o` is 64-byte aligned (above) and as long as `staged`.
             unsafe { stream_copy_avx512(o, staged) };
         } else {
-            stream_copy_sse2(o, staged);
+            // SAFETY: `o` is 64-byte aligned (above), so 16-byte aligned, and as long as
+            // `staged`; SSE2 is part of the x86-64 baseline.
+            unsafe { stream_copy_sse2(o, staged) };
         }
     }
     // Non-temporal stores are weakly ordered: fence them before anyone else may read `out`.
@@ -193,22 +182,27 @@ pub(super) fn blend_streaming<T: Element>(
     unsafe { _mm_sfence() };
 }
 
-/// `dst.copy_from_slice(src)` with 16-byte non-temporal stores for the whole 16-byte blocks;
-/// `dst` starts 64-byte aligned (or is empty).
+/// `dst.copy_from_slice(src)` with 16-byte non-temporal stores for the whole 16-byte blocks.
+///
+/// # Safety
+///
+/// `dst` must start on a 16-byte boundary (or be empty), as `movntdq` requires, and `dst` and
+/// `src` must have the same length.
 #[cfg(not(miri))]
 #[inline]
-fn stream_copy_sse2<T: Element>(dst: &mut [T], src: &[T]) {
+unsafe fn stream_copy_sse2<T: Element>(dst: &mut [T], src: &[T]) {
     debug_assert_eq!(dst.len(), src.len());
+    debug_assert_eq!(dst.as_ptr() as usize % 16, 0);
     let per_block = 16 / size_of::<T>();
     let blocks = dst.len() / per_block;
     let d = dst.as_mut_ptr().cast::<__m128i>();
     let s = src.as_ptr().cast::<__m128i>();
     for k in 0..blocks {
         // SAFETY: block `k < blocks` covers bytes 16k..16k+16 of both slices, which have the same
-        // length of at least 16·blocks bytes; `d` is 64-byte aligned (the caller's head split)
-        // as `_mm_stream_si128` requires 16, and `_mm_loadu_si128` takes any alignment. SSE2 is
-        // part of the x86-64 baseline. The element types are plain data, so copying their bytes
-        // is copying them.
+        // length (the caller's contract) of at least 16·blocks bytes; `d` is 16-byte aligned
+        // (the caller's contract) as `_mm_stream_si128` requires, and `_mm_loadu_si128` takes
+        // any alignment. SSE2 is part of the x86-64 baseline. The element types are plain data,
+        // so copying their bytes is copying them.
         unsafe { _mm_stream_si128(d.add(k), _mm_loadu_si128(s.add(k))) };
     }
     let done = blocks * per_block;
@@ -216,18 +210,25 @@ fn stream_copy_sse2<T: Element>(dst: &mut [T], src: &[T]) {
 }
 
 /// [`stream_copy_sse2`] with 64-byte stores, one whole cache line each.
+///
+/// # Safety
+///
+/// The CPU must have AVX-512 F, `dst` must start on a 64-byte boundary (or be empty), as
+/// `vmovntdq zmm` requires, and `dst` and `src` must have the same length.
 #[cfg(not(miri))]
 #[target_feature(enable = "avx512f")]
-fn stream_copy_avx512<T: Element>(dst: &mut [T], src: &[T]) {
+unsafe fn stream_copy_avx512<T: Element>(dst: &mut [T], src: &[T]) {
     debug_assert_eq!(dst.len(), src.len());
+    debug_assert_eq!(dst.as_ptr() as usize % 64, 0);
     let per_block = 64 / size_of::<T>();
     let blocks = dst.len() / per_block;
     let d = dst.as_mut_ptr().cast::<__m512i>();
     let s = src.as_ptr().cast::<__m512i>();
     for k in 0..blocks {
         // SAFETY: as in `stream_copy_sse2`, with 64-byte blocks: both slices hold at least
-        // 64·blocks bytes, `d` is 64-byte aligned as `_mm512_stream_si512` requires, the load
-        // is unaligned, and AVX-512 F is enabled for this function.
+        // 64·blocks bytes, `d` is 64-byte aligned (the caller's contract) as
+        // `_mm512_stream_si512` requires, the load is unaligned, and AVX-512 F is present (the
+        // caller's contract) and enabled for this function.
         unsafe { _mm512_stream_si512(d.add(k), _mm512_loadu_si512(s.add(k))) };
     }
     let done = blocks * per_block;

@@ -7,6 +7,7 @@
 //! picks an F16C instruction or a branchy software path per element). They are tested against
 //! `half`'s conversions, exhaustively for f16 → f32.
 
+use super::sealed::Kernel;
 use super::{BUFFER_BYTES, Element, sealed};
 use half::{bf16, f16};
 
@@ -84,8 +85,8 @@ pub(crate) fn f32_to_bf16(x: f32) -> bf16 {
 
 macro_rules! half_element {
     ($t:ty, $to:ident, $from:ident, $zero:expr) => {
-        impl sealed::Sealed for $t {}
-        impl Element for $t {
+        impl Element for $t {}
+        impl sealed::Kernel for $t {
             /// `(λ, 1 − λ)` in f32, the precision the blend is computed in.
             type Weights = (f32, f32);
             type Buffer = [$t; BUFFER_BYTES / 2];
@@ -93,7 +94,7 @@ macro_rules! half_element {
 
             #[inline]
             fn weights(lambda: f64) -> (f32, f32) {
-                <f32 as Element>::weights(lambda)
+                <f32 as Kernel>::weights(lambda)
             }
 
             #[inline]
@@ -105,7 +106,7 @@ macro_rules! half_element {
             fn mix(a: $t, b: $t, w: (f32, f32)) -> $t {
                 // The f32 result lies between the two widened inputs, which are representable
                 // in the narrow type, and rounding is monotonic: the narrow result does too.
-                $from(<f32 as Element>::mix($to(a), $to(b), w))
+                $from(<f32 as Kernel>::mix($to(a), $to(b), w))
             }
         }
     };

@@ -1,0 +1,171 @@
+//! The element types and the one loop body every kernel shares.
+//!
+//! This is the leaf of the crate: it imports nothing from it. [`crate::arch`] compiles the loop
+//! bodies below several ways, and [`crate::kernels`] chooses among them.
+//!
+//! # Exactness
+//!
+//! * Floats: λ is rounded once to the element type and `μ = 1 − λ` is computed once, then every
+//!   element is `λ·a + μ·b` with two roundings and no fused multiply-add, so every target gives
+//!   the same bits. The result is clamped to the interval between `a` and `b` (rounding can push a
+//!   convex combination one ulp outside it, and `λ·MAX + μ·MAX` can overflow). A NaN result
+//!   (from a NaN input or from `∞ − ∞`) is the canonical quiet NaN (`f32::NAN`, `f64::NAN`),
+//!   whatever the payloads of the inputs, so that every implementation and every target writes
+//!   the same bits.
+//! * Integers: λ is quantized to a fixed-point weight `w = round(λ·2ᵏ)` (k = 8 for `u8`, 16 for
+//!   `u16`) and each element is `(w·a + (2ᵏ − w)·b + 2ᵏ⁻¹) >> k`, the blend with the quantized λ
+//!   rounded to nearest (halves up). That is within 1 of the exactly rounded blend with the
+//!   requested λ, exact at λ = 0 and 1, and never outside `[min(a, b), max(a, b)]`. Peers that
+//!   truncate instead (`(λ·a + (1 − λ)·b) as u8`) darken images by half a level on average.
+
+#[cfg(feature = "half")]
+mod half;
+
+/// The internals of [`Element`]. The module is private, so no code outside the crate can name
+/// this trait or call its functions (`weights` assumes a λ already checked to be in `[0, 1]`).
+pub(crate) mod sealed {
+    /// What the kernels need of an element type.
+    pub trait Kernel: Copy {
+        /// The per-call weights: `(λ, 1 − λ)` rounded to the type for floats, the fixed-point
+        /// weights for integers.
+        type Weights: Copy + core::fmt::Debug + Send + Sync;
+
+        /// Weights for a λ already checked to be in `[0, 1]`.
+        fn weights(lambda: f64) -> Self::Weights;
+
+        /// The λ that `weights` apply, exactly.
+        fn applied(w: Self::Weights) -> f64;
+
+        /// One element of the blend.
+        fn mix(a: Self, b: Self, w: Self::Weights) -> Self;
+
+        /// A stack buffer of [`BUFFER_BYTES`](super::BUFFER_BYTES): the tile of the in-place
+        /// batch mix and the staging area of the non-temporal stores. An associated type because
+        /// an array whose length depends on `size_of::<Self>()` cannot be written generically.
+        type Buffer: AsMut<[Self]> + Copy;
+
+        /// A zeroed [`Self::Buffer`].
+        const BUFFER: Self::Buffer;
+    }
+}
+
+/// An element type the blend kernels work on: `f32`, `f64`, `u8` or `u16`, and with the `half`
+/// feature `half::f16` and `half::bf16` (blended in f32, stored back in the input type).
+///
+/// Sealed: the exactness guarantees are proven for these types only, and the kernel internals
+/// are not part of the public API.
+pub trait Element:
+    Copy + Default + PartialEq + core::fmt::Debug + Send + Sync + sealed::Kernel
+{
+}
+
+/// Bytes of the stack buffer [`sealed::Kernel::Buffer`]: the largest tile of the in-place batch
+/// mix and the staging area of non-temporal stores. 2 KiB measured best or tied-best from 1 to
+/// 16 KiB on a 64-bit server with a large L3 (see `docs/ARCHITECTURE.md`), and is small enough
+/// for microcontroller stacks.
+pub(crate) const BUFFER_BYTES: usize = 2048;
+
+macro_rules! float_element {
+    ($t:ty) => {
+        impl Element for $t {}
+        impl sealed::Kernel for $t {
+            type Weights = ($t, $t);
+            type Buffer = [$t; BUFFER_BYTES / core::mem::size_of::<$t>()];
+            const BUFFER: Self::Buffer = [0.0; BUFFER_BYTES / core::mem::size_of::<$t>()];
+
+            #[inline]
+            fn weights(lambda: f64) -> ($t, $t) {
+                let lam = lambda as $t;
+                (lam, 1.0 - lam)
+            }
+
+            #[inline]
+            fn applied(w: ($t, $t)) -> f64 {
+                w.0 as f64
+            }
+
+            #[inline(always)]
+            fn mix(a: $t, b: $t, (lam, mu): ($t, $t)) -> $t {
+                let r = lam * a + mu * b;
+                // Which NaN an operation returns depends on its operand order, which the
+                // optimizer may swap differently in each compiled copy of the loop, and the NaN
+                // made by ∞ − ∞ differs between architectures: one quiet NaN for every NaN
+                // result keeps all implementations and all targets bit-identical.
+                let r = if r.is_nan() { <$t>::NAN } else { r };
+                let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+                // Written as compare-and-select so that a NaN `r` falls through unchanged.
+                if r < lo {
+                    lo
+                } else if r > hi {
+                    hi
+                } else {
+                    r
+                }
+            }
+        }
+    };
+}
+
+float_element!(f32);
+float_element!(f64);
+
+macro_rules! int_element {
+    ($t:ty, $wide:ty, $bits:expr) => {
+        impl Element for $t {}
+        impl sealed::Kernel for $t {
+            /// `(w, 2ᵏ − w)`.
+            type Weights = ($wide, $wide);
+            type Buffer = [$t; BUFFER_BYTES / core::mem::size_of::<$t>()];
+            const BUFFER: Self::Buffer = [0; BUFFER_BYTES / core::mem::size_of::<$t>()];
+
+            #[inline]
+            fn weights(lambda: f64) -> ($wide, $wide) {
+                const ONE: $wide = 1 << $bits;
+                // λ·2ᵏ is exact (a power-of-two scaling) and in [0, 2ᵏ]. `round` is exact too,
+                // where `floor(x + 0.5)` would round the addition first and turn the largest
+                // double below a tie into the tie's upper neighbour.
+                let w = libm::round(lambda * ONE as f64) as $wide;
+                (w, ONE - w)
+            }
+
+            #[inline]
+            fn applied(w: ($wide, $wide)) -> f64 {
+                w.0 as f64 / (1u64 << $bits) as f64
+            }
+
+            #[inline(always)]
+            fn mix(a: $t, b: $t, (wa, wb): ($wide, $wide)) -> $t {
+                // wa + wb = 2ᵏ and a, b < 2ᵏ: the sum is at most 2ᵏ·(2ᵏ − 1) + 2ᵏ⁻¹ < 2²ᵏ, no overflow.
+                // Wrapping operations therefore change nothing, but keep builds with overflow
+                // checks (the test profile) vectorizing the same loop that release builds run.
+                let sum = wa
+                    .wrapping_mul(a as $wide)
+                    .wrapping_add(wb.wrapping_mul(b as $wide))
+                    .wrapping_add(1 << ($bits - 1));
+                (sum >> $bits) as $t
+            }
+        }
+    };
+}
+
+int_element!(u8, u16, 8);
+int_element!(u16, u32, 16);
+
+/// The loop body every kernel shares. Kept as a plain zip over slices of equal length so that
+/// the compiler drops the bounds checks and vectorizes it; the `#[target_feature]` clones in
+/// [`crate::arch`] inline it. No fixed-size chunking: with AVX-512 enabled, LLVM turned a
+/// `chunks_exact` loop over `[f32; 16]` arrays into gathers and scatters, 6–8× slower.
+#[inline(always)]
+pub(crate) fn blend_slices<T: Element>(out: &mut [T], a: &[T], b: &[T], w: T::Weights) {
+    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        *o = T::mix(x, y, w);
+    }
+}
+
+/// In-place form of [`blend_slices`]: `a = λ·a + μ·b`.
+#[inline(always)]
+pub(crate) fn blend_slices_inplace<T: Element>(a: &mut [T], b: &[T], w: T::Weights) {
+    for (x, &y) in a.iter_mut().zip(b) {
+        *x = T::mix(*x, y, w);
+    }
+}
