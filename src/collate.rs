@@ -14,51 +14,82 @@ use crate::layout::{Batch, ChannelOrder};
 use crate::permutation::Cycles;
 use crate::plan::{Plan, SampleOp};
 
-/// Per-channel normalization `(x/255 − mean_c)/std_c`, validated: every mean finite, every
-/// standard deviation finite and above zero, one of each per channel, and no channel whose
-/// constants overflow `f32` (a standard deviation so small that `1/std` or `mean/std` is beyond
-/// `f32::MAX`, which would turn finite pixels into infinities or NaN): every normalized value
-/// of every byte is then finite.
+/// The statistics of one channel for [`Normalize`], as fractions of 255: named fields, so that a
+/// mean and a standard deviation cannot be swapped by position.
 ///
 /// ```
-/// use mixup::Normalize;
-/// // The ImageNet statistics.
-/// let norm = Normalize::new(&[0.485, 0.456, 0.406], &[0.229, 0.224, 0.225])?;
+/// let red = mixup::ChannelNorm { mean: 0.485, std: 0.229 };
+/// assert_eq!(mixup::ChannelNorm::IMAGENET[0], red);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChannelNorm {
+    /// The channel's mean, `mean_c`.
+    pub mean: f32,
+    /// The channel's standard deviation, `std_c`.
+    pub std: f32,
+}
+
+impl ChannelNorm {
+    /// The ImageNet statistics of the red, green and blue channels.
+    pub const IMAGENET: [ChannelNorm; 3] = [
+        ChannelNorm {
+            mean: 0.485,
+            std: 0.229,
+        },
+        ChannelNorm {
+            mean: 0.456,
+            std: 0.224,
+        },
+        ChannelNorm {
+            mean: 0.406,
+            std: 0.225,
+        },
+    ];
+}
+
+/// Per-channel normalization `(x/255 − mean_c)/std_c`, validated: every mean finite, every
+/// standard deviation finite and above zero, and no channel whose constants overflow `f32` (a
+/// standard deviation so small that `1/std` or `mean/std` is beyond `f32::MAX`, which would turn
+/// finite pixels into infinities or NaN): every normalized value of every byte is then finite.
+///
+/// ```
+/// use mixup::{ChannelNorm, Error, Normalize};
+/// let norm = Normalize::new(&ChannelNorm::IMAGENET)?;
 /// assert_eq!(norm.channels(), 3);
-/// assert!(Normalize::new(&[0.5], &[0.0]).is_err());
-/// assert!(Normalize::new(&[0.5, 0.5], &[0.5]).is_err());
+/// assert!(Normalize::new(&[ChannelNorm { mean: 0.5, std: 0.0 }]).is_err());
+/// assert_eq!(
+///     Normalize::new(&[ChannelNorm { mean: 0.0, std: 1e-45 }]).err(),
+///     Some(Error::NormalizationOverflow { channel: 0 }) // 1/std overflows f32
+/// );
 /// # Ok::<(), mixup::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Normalize<'a> {
-    mean: &'a [f32],
-    std: &'a [f32],
+    channels: &'a [ChannelNorm],
 }
 
 impl<'a> Normalize<'a> {
-    /// Checks and wraps the per-channel means and standard deviations (as fractions of 255).
+    /// Checks and wraps one [`ChannelNorm`] per channel.
     ///
     /// ```
-    /// use mixup::{Error, Normalize};
-    /// assert!(Normalize::new(&[0.5, 0.5], &[0.25, 0.25]).is_ok());
-    /// assert!(matches!(
-    ///     Normalize::new(&[0.5, 0.5], &[0.25, -1.0]),
-    ///     Err(Error::InvalidNormalization { channel: 1, .. })
-    /// ));
+    /// use mixup::{ChannelNorm, Error, Normalize};
+    /// let ok = [ChannelNorm { mean: 0.5, std: 0.25 }; 2];
+    /// assert!(Normalize::new(&ok).is_ok());
+    /// let bad = [ok[0], ChannelNorm { mean: 0.5, std: -1.0 }];
+    /// assert!(matches!(Normalize::new(&bad), Err(Error::InvalidNormalization { channel: 1, .. })));
     /// ```
-    pub fn new(mean: &'a [f32], std: &'a [f32]) -> Result<Normalize<'a>, Error> {
-        check_len("std", mean.len(), std.len())?;
-        for (channel, (&m, &s)) in mean.iter().zip(std).enumerate() {
-            if !(m.is_finite() && s.is_finite() && s > 0.0) {
+    pub fn new(channels: &'a [ChannelNorm]) -> Result<Normalize<'a>, Error> {
+        for (channel, c) in channels.iter().enumerate() {
+            if !(c.mean.is_finite() && c.std.is_finite() && c.std > 0.0) {
                 return Err(Error::InvalidNormalization {
                     channel,
-                    mean: m,
-                    std: s,
+                    mean: c.mean,
+                    std: c.std,
                 });
             }
         }
-        let norm = Normalize { mean, std };
-        for channel in 0..mean.len() {
+        let norm = Normalize { channels };
+        for channel in 0..channels.len() {
             // The largest |y| any byte can give is at m = 0 or m = 65280, |m·scale + shift| ≤
             // 65280·scale + |shift|; with both constants finite and that bound below f32::MAX
             // (with room for the two roundings), no output can overflow.
@@ -74,11 +105,12 @@ impl<'a> Normalize<'a> {
     /// The number of channels.
     ///
     /// ```
-    /// assert_eq!(mixup::Normalize::new(&[0.5], &[0.25])?.channels(), 1);
+    /// let one = [mixup::ChannelNorm { mean: 0.5, std: 0.25 }];
+    /// assert_eq!(mixup::Normalize::new(&one)?.channels(), 1);
     /// # Ok::<(), mixup::Error>(())
     /// ```
     pub fn channels(&self) -> usize {
-        self.mean.len()
+        self.channels.len()
     }
 
     /// The constants `(scale_c, shift_c)` of channel `c` (see [`collate_u8`]): `scale_c` is
@@ -86,13 +118,14 @@ impl<'a> Normalize<'a> {
     /// once to `f32`; `None` past the last channel.
     ///
     /// ```
-    /// let norm = mixup::Normalize::new(&[0.5], &[0.5])?;
-    /// let (scale, shift) = norm.constants(0).unwrap();
+    /// let half = [mixup::ChannelNorm { mean: 0.5, std: 0.5 }];
+    /// let (scale, shift) = mixup::Normalize::new(&half)?.constants(0).unwrap();
     /// assert_eq!((256.0 * 255.0) * scale + shift, 1.0); // a white pixel: (1 − 0.5)/0.5
     /// # Ok::<(), mixup::Error>(())
     /// ```
     pub fn constants(&self, c: usize) -> Option<(f32, f32)> {
-        let (m, s) = (f64::from(*self.mean.get(c)?), f64::from(*self.std.get(c)?));
+        let ch = self.channels.get(c)?;
+        let (m, s) = (f64::from(ch.mean), f64::from(ch.std));
         Some(((1.0 / (65280.0 * s)) as f32, (-m / s) as f32))
     }
 }
@@ -266,7 +299,7 @@ fn rgb_run(rows: [&mut [f32]; 3], a: &[u8], b: &[u8], s: Source, k: [(f32, f32);
 /// the draws record.
 ///
 /// ```
-/// use mixup::{Batch, CutMix, Draw, Granularity, ImageLayout, Labels, Mixup, Normalize, collate_u8};
+/// use mixup::{Batch, ChannelNorm, CutMix, Draw, Granularity, ImageLayout, Labels, Mixup, Normalize, collate_u8};
 /// use rand_core::SeedableRng;
 /// let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(9);
 /// let mixup = Mixup::new(0.8)?.with_cutmix(CutMix::new(1.0)?, 0.5)?.with_granularity(Granularity::Sample);
@@ -278,7 +311,7 @@ fn rgb_run(rows: [&mut [f32]; 3], a: &[u8], b: &[u8], s: Source, k: [(f32, f32);
 /// let mut records = [Draw::default(); 4];
 /// let draws = mixup.draw(&mut rng, src.shape(), &mut records)?;
 /// let mut input = vec![0.0f32; b * 3 * 8 * 8]; // f32 CHW, ready for the model
-/// let norm = Normalize::new(&[0.485, 0.456, 0.406], &[0.229, 0.224, 0.225])?;
+/// let norm = Normalize::new(&ChannelNorm::IMAGENET)?;
 /// collate_u8(&mut input, &src, &draws, &norm)?;
 /// let mut targets = vec![0.0f32; b * classes];
 /// labels.mix(&draws, &mut targets)?;
@@ -364,7 +397,7 @@ mod tests {
     fn matches_the_documented_formula_in_both_orders() {
         // 21 pixels a row: two full blocks of the RGB path and a tail.
         let (c, h, w) = (3usize, 5usize, 21usize);
-        let norm = Normalize::new(&[0.485, 0.456, 0.406], &[0.229, 0.224, 0.225]).unwrap();
+        let norm = Normalize::new(&ChannelNorm::IMAGENET).unwrap();
         let chw: Vec<u8> = (0..3 * c * h * w).map(|k| (k * 37 % 256) as u8).collect();
         // The same images in HWC order.
         let mut hwc = vec![0u8; chw.len()];
@@ -447,7 +480,11 @@ mod tests {
 
     #[test]
     fn bad_input_writes_nothing() {
-        let norm = Normalize::new(&[0.5], &[0.5]).unwrap();
+        let norm = Normalize::new(&[ChannelNorm {
+            mean: 0.5,
+            std: 0.5,
+        }])
+        .unwrap();
         let data = [0u8; 8];
         let layout = ImageLayout::hw(2, 2);
         let src = Batch::new(&data, layout).unwrap();
@@ -461,7 +498,13 @@ mod tests {
         let mut partners = [1, 0];
         let perm = crate::Permutation::new(&mut partners).unwrap();
         assert!(collate_u8(&mut out, &src, Plan::same(&perm, bad_rect), &norm).is_err());
-        let rgb = Normalize::new(&[0.5; 3], &[0.5; 3]).unwrap();
+        let rgb = Normalize::new(
+            &[ChannelNorm {
+                mean: 0.5,
+                std: 0.5,
+            }; 3],
+        )
+        .unwrap();
         assert!(collate_u8(&mut out, &src, Plan::same(&perm, SampleOp::Keep), &rgb).is_err());
         assert!(
             collate_u8(
@@ -476,17 +519,27 @@ mod tests {
     }
 
     #[test]
-    fn constants_that_overflow_are_refused() {
+    fn imagenet_statistics_are_valid() {
         assert_eq!(
-            Normalize::new(&[0.0], &[1e-45]).err(),
+            Normalize::new(&ChannelNorm::IMAGENET).unwrap().channels(),
+            3
+        );
+    }
+
+    #[test]
+    fn constants_that_overflow_are_refused() {
+        let c = |mean, std| ChannelNorm { mean, std };
+        assert_eq!(
+            Normalize::new(&[c(0.0, 1e-45)]).err(),
             Some(Error::NormalizationOverflow { channel: 0 })
         );
         assert_eq!(
-            Normalize::new(&[0.5, 0.5], &[0.5, 1e-39]).err(),
+            Normalize::new(&[c(0.5, 0.5), c(0.5, 1e-39)]).err(),
             Some(Error::NormalizationOverflow { channel: 1 })
         );
         // Small but safe: every output finite.
-        let norm = Normalize::new(&[0.5], &[1e-30]).unwrap();
+        let safe = [c(0.5, 1e-30)];
+        let norm = Normalize::new(&safe).unwrap();
         let (scale, shift) = norm.constants(0).unwrap();
         for m in [0.0f32, 32768.0, 65280.0] {
             assert!((m * scale + shift).is_finite());

@@ -139,7 +139,7 @@ mod sampling;
 
 pub use arch::{Implementation, Stores};
 pub use batch::{mix, mix_inplace};
-pub use collate::{Normalize, collate_u8};
+pub use collate::{ChannelNorm, Normalize, collate_u8};
 pub use cutmix::CutMix;
 pub use detection::{
     DetectionBox, DetectionImage, DetectionMix, WeightedBox, canvas_layout, mix_detection,
