@@ -198,6 +198,140 @@ pub fn mix_inplace<'p, T: Element>(
     Kernels::best().mix_inplace(batch, plan)
 }
 
+/// The element ranges `bounds[t]..bounds[t + 1]` that `threads` threads mix, for samples of `n`
+/// elements of `T`: equal shares rounded to whole cache lines (so that no two threads write one
+/// line), at least 4 KiB each, so a small sample is mixed by fewer threads.
+#[cfg(feature = "std")]
+fn split_ranges<T>(n: usize, threads: usize) -> std::vec::Vec<usize> {
+    let line = (64 / core::mem::size_of::<T>().max(1)).max(1);
+    let min_share = (4096 / core::mem::size_of::<T>().max(1)).max(1);
+    let useful = n.div_ceil(min_share).clamp(1, threads.max(1));
+    let share = n.div_ceil(useful).div_ceil(line) * line;
+    let mut bounds: std::vec::Vec<usize> = (0..useful).map(|t| (t * share).min(n)).collect();
+    bounds.push(n);
+    bounds.dedup();
+    bounds
+}
+
+#[cfg(feature = "std")]
+impl Kernels {
+    /// [`mix_inplace`](Kernels::mix_inplace) on several threads: every sample's elements are
+    /// split into `threads` ranges (whole cache lines, at least 4 KiB each) and each thread mixes
+    /// its range of every sample with [`mix_inplace_range`](Kernels::mix_inplace_range), with no
+    /// coordination beyond the final join. `threads = 0` uses
+    /// [`std::thread::available_parallelism`]. The bytes are those of the one-thread call,
+    /// whatever the thread count.
+    ///
+    /// Allocates one list of sample slices per thread (std only; the core allocates nothing).
+    /// On any bad input the call returns an `Err` before starting a thread and writes nothing.
+    ///
+    /// ```
+    /// use mixup::{BatchMut, ImageLayout, Kernels, Pairing, Plan, SampleOp};
+    /// use rand_core::SeedableRng;
+    /// let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1);
+    /// let mut partners = [0; 16];
+    /// let perm = Pairing::Shuffle.fill(&mut rng, &mut partners)?;
+    /// let plan = Plan::same(&perm, SampleOp::Blend(0.3));
+    /// let data: Vec<f32> = (0..16 * 3 * 64 * 64).map(|k| k as f32).collect();
+    /// let (mut one, mut many) = (data.clone(), data);
+    /// let layout = ImageLayout::nchw(3, 64, 64);
+    /// Kernels::best().mix_inplace(&mut BatchMut::new(&mut one, layout)?, plan)?;
+    /// Kernels::best().mix_inplace_parallel(&mut BatchMut::new(&mut many, layout)?, plan, 3)?;
+    /// assert_eq!(one, many);
+    /// # Ok::<(), mixup::Error>(())
+    /// ```
+    pub fn mix_inplace_parallel<'p, T: Element>(
+        &self,
+        batch: &mut BatchMut<'_, T>,
+        plan: impl Into<Plan<'p>>,
+        threads: usize,
+    ) -> Result<(), Error> {
+        let plan = plan.into();
+        let layout = batch.layout();
+        check_plan::<T>(&plan, batch.len(), &layout, batch.content())?;
+        let threads = if threads == 0 {
+            std::thread::available_parallelism().map_or(1, usize::from)
+        } else {
+            threads
+        };
+        let n = batch.sample_len();
+        let bounds = split_ranges::<T>(n, threads);
+        if bounds.len() <= 2 {
+            let mut rows = Contiguous {
+                data: batch.as_mut_slice(),
+                sample_len: n,
+            };
+            walk(self, &plan, &layout, &mut rows, 0..n);
+            return Ok(());
+        }
+        let parts = bounds.len() - 1;
+        let mut strips: std::vec::Vec<std::vec::Vec<&mut [T]>> = (0..parts)
+            .map(|_| std::vec::Vec::with_capacity(batch.len()))
+            .collect();
+        for sample in batch.as_mut_slice().chunks_exact_mut(n) {
+            let mut rest = sample;
+            for (t, strip) in strips.iter_mut().enumerate() {
+                let (piece, tail) = rest.split_at_mut(bounds[t + 1] - bounds[t]);
+                strip.push(piece);
+                rest = tail;
+            }
+        }
+        let kernels = *self;
+        std::thread::scope(|scope| {
+            for (t, strip) in strips.iter_mut().enumerate() {
+                let range = bounds[t]..bounds[t + 1];
+                let plan = &plan;
+                scope.spawn(move || {
+                    let mut rows = Strips {
+                        strips: strip,
+                        offset: range.start,
+                    };
+                    walk(&kernels, plan, &layout, &mut rows, range);
+                });
+            }
+        });
+        Ok(())
+    }
+}
+
+/// [`Kernels::mix_inplace_parallel`] with [`Kernels::best`].
+#[cfg(feature = "std")]
+pub fn mix_inplace_parallel<'p, T: Element>(
+    batch: &mut BatchMut<'_, T>,
+    plan: impl Into<Plan<'p>>,
+    threads: usize,
+) -> Result<(), Error> {
+    Kernels::best().mix_inplace_parallel(batch, plan, threads)
+}
+
+/// One thread's share of a batch: the same element range of every sample.
+#[cfg(feature = "std")]
+struct Strips<'s, 'a, T> {
+    strips: &'s mut [&'a mut [T]],
+    /// The offset within a sample of the strips' first element.
+    offset: usize,
+}
+
+#[cfg(feature = "std")]
+impl<T> Rows<T> for Strips<'_, '_, T> {
+    #[inline]
+    fn row(&self, i: usize, start: usize, len: usize) -> &[T] {
+        &self.strips[i][start - self.offset..][..len]
+    }
+
+    #[inline]
+    fn pair(&mut self, i: usize, j: usize, start: usize, len: usize) -> (&mut [T], &[T]) {
+        let s = start - self.offset;
+        if i < j {
+            let (lo, hi) = self.strips.split_at_mut(j);
+            (&mut lo[i][s..][..len], &hi[0][s..][..len])
+        } else {
+            let (lo, hi) = self.strips.split_at_mut(i);
+            (&mut hi[0][s..][..len], &lo[j][s..][..len])
+        }
+    }
+}
+
 /// Where the in-place walk reads and writes: the element ranges of the samples.
 pub(crate) trait Rows<T> {
     /// Elements `start..start + len` of sample `i`.
@@ -321,4 +455,85 @@ pub(crate) fn walk<T: Element, R: Rows<T>>(
             start += len;
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::permutation::Pairing;
+    use crate::plan::{Draw, Draws};
+    use crate::{CutMix, Rect};
+    use rand_core::SeedableRng;
+    use std::vec::Vec;
+
+    #[test]
+    fn parallel_equals_one_thread_for_every_thread_count() {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(3);
+        // Odd shapes: sample lengths that no share divides, a rectangle crossing shares.
+        for (b, layout) in [
+            (7, ImageLayout::nchw(3, 61, 67)),
+            (5, ImageLayout::nhwc(3, 37, 41)),
+            (9, ImageLayout::flat(20_011)),
+            (3, ImageLayout::hw(1, 5)),
+        ] {
+            let n = layout.sample_len().unwrap();
+            let cutmix = CutMix::new(1.0).unwrap();
+            let mut records: Vec<Draw> = (0..b)
+                .map(|i| Draw {
+                    partner: 0,
+                    op: match i % 3 {
+                        0 => SampleOp::Blend(0.3 + i as f64 / 100.0),
+                        1 => SampleOp::Paste(cutmix.sample(&mut rng, &layout).0),
+                        _ => SampleOp::Keep,
+                    },
+                    lambda: 0.0,
+                })
+                .collect();
+            Pairing::Shuffle
+                .write(&mut rng, records.as_mut_slice())
+                .unwrap();
+            let shape = crate::Shape::<f32>::new(layout, b).unwrap();
+            let draws = Draws::new(&mut records, shape).unwrap();
+            let src: Vec<f32> = (0..b * n).map(|k| (k * 7919 % 1000) as f32).collect();
+            let mut one = src.clone();
+            mix_inplace(&mut BatchMut::new(&mut one, layout).unwrap(), &draws).unwrap();
+            for threads in [1, 2, 3, 7] {
+                let mut many = src.clone();
+                let mut batch = BatchMut::new(&mut many, layout).unwrap();
+                mix_inplace_parallel(&mut batch, &draws, threads).unwrap();
+                assert_eq!(one, many, "{layout:?} threads={threads}");
+            }
+        }
+    }
+
+    #[test]
+    fn split_ranges_cover_the_sample_in_whole_lines() {
+        for n in [1usize, 15, 16, 17, 1000, 4096, 150_528] {
+            for threads in [1usize, 2, 3, 7, 64] {
+                let b = split_ranges::<f32>(n, threads);
+                assert_eq!((b[0], *b.last().unwrap()), (0, n));
+                assert!(b.windows(2).all(|w| w[0] < w[1]));
+                assert!(b.len() - 1 <= threads);
+                assert!(b[1..b.len() - 1].iter().all(|&x| x % 16 == 0));
+            }
+        }
+    }
+
+    #[test]
+    fn bad_input_starts_no_thread_and_writes_nothing() {
+        let mut data = [1.0f32; 8];
+        let mut partners = [0usize, 1];
+        let perm = crate::Permutation::new(&mut partners).unwrap();
+        let rect = Rect {
+            x1: 0,
+            y1: 0,
+            x2: 9,
+            y2: 1,
+        };
+        let mut batch = BatchMut::new(&mut data, ImageLayout::hw(2, 2)).unwrap();
+        assert!(
+            mix_inplace_parallel(&mut batch, Plan::same(&perm, SampleOp::Paste(rect)), 2).is_err()
+        );
+        assert_eq!(data, [1.0; 8]);
+    }
 }

@@ -138,6 +138,8 @@ mod plan;
 mod sampling;
 
 pub use arch::{Implementation, Stores};
+#[cfg(feature = "std")]
+pub use batch::mix_inplace_parallel;
 pub use batch::{mix, mix_inplace};
 pub use collate::{ChannelNorm, Normalize, collate_u8};
 pub use cutmix::CutMix;

@@ -348,9 +348,9 @@ impl Mixup {
                 }
             }
             Granularity::Sample => {
-                for i in 0..n {
-                    if value(records[i].partner) != i {
-                        records[i].op = self.unit_op(rng, &layout, batch_cut);
+                for (i, r) in records.iter_mut().enumerate() {
+                    if value(r.partner) != i {
+                        r.op = self.unit_op(rng, &layout, batch_cut);
                     }
                 }
             }

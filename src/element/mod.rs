@@ -39,6 +39,23 @@ pub(crate) mod sealed {
         /// One element of the blend.
         fn mix(a: Self, b: Self, w: Self::Weights) -> Self;
 
+        /// `out[k] = mix(a[k], b[k], w)` over slices of equal length: the loop body of every
+        /// compiled copy. Must give exactly the bits of [`mix`](Kernel::mix) element by element.
+        #[inline(always)]
+        fn mix_slice(out: &mut [Self], a: &[Self], b: &[Self], w: Self::Weights) {
+            for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                *o = Self::mix(x, y, w);
+            }
+        }
+
+        /// `a[k] = mix(a[k], b[k], w)`: the in-place form of [`mix_slice`](Kernel::mix_slice).
+        #[inline(always)]
+        fn mix_slice_inplace(a: &mut [Self], b: &[Self], w: Self::Weights) {
+            for (x, &y) in a.iter_mut().zip(b) {
+                *x = Self::mix(*x, y, w);
+            }
+        }
+
         /// A stack buffer of [`BUFFER_BYTES`](super::BUFFER_BYTES): the tile of the in-place
         /// batch mix and the staging area of the non-temporal stores. An associated type because
         /// an array whose length depends on `size_of::<Self>()` cannot be written generically.
@@ -110,9 +127,11 @@ float_element!(f32);
 float_element!(f64);
 
 macro_rules! int_element {
-    ($t:ty, $wide:ty, $bits:expr) => {
+    ($t:ty, $wide:ty, $bits:expr $(, $slices:item)*) => {
         impl Element for $t {}
         impl sealed::Kernel for $t {
+            $($slices)*
+
             /// `(w, 2ᵏ − w)`.
             type Weights = ($wide, $wide);
             type Buffer = [$t; BUFFER_BYTES / core::mem::size_of::<$t>()];
@@ -148,24 +167,102 @@ macro_rules! int_element {
     };
 }
 
-int_element!(u8, u16, 8);
+int_element!(
+    u8,
+    u16,
+    8,
+    #[inline(always)]
+    fn mix_slice(out: &mut [u8], a: &[u8], b: &[u8], w: (u16, u16)) {
+        let (o2, ot) = out.as_chunks_mut::<2>();
+        let (a2, at) = a.as_chunks::<2>();
+        let (b2, bt) = b.as_chunks::<2>();
+        for ((o, x), y) in o2.iter_mut().zip(a2).zip(b2) {
+            *o = mix_byte_pair(*x, *y, w);
+        }
+        for ((o, &x), &y) in ot.iter_mut().zip(at).zip(bt) {
+            *o = <u8 as sealed::Kernel>::mix(x, y, w);
+        }
+    },
+    #[inline(always)]
+    fn mix_slice_inplace(a: &mut [u8], b: &[u8], w: (u16, u16)) {
+        let (a2, at) = a.as_chunks_mut::<2>();
+        let (b2, bt) = b.as_chunks::<2>();
+        for (x, y) in a2.iter_mut().zip(b2) {
+            *x = mix_byte_pair(*x, *y, w);
+        }
+        for (x, &y) in at.iter_mut().zip(bt) {
+            *x = <u8 as sealed::Kernel>::mix(*x, y, w);
+        }
+    }
+);
 int_element!(u16, u32, 16);
+
+/// Two `u8` blends in one 16-bit word, bit for bit [`Kernel::mix`](sealed::Kernel::mix) of each
+/// byte. The even byte is blended in the low half of the word and shifted down; the odd byte is
+/// blended in place in the high half and masked. Every product `w·x ≤ 256·255` and every sum
+/// `≤ 65408` fits in 16 bits, so no lane carries into another. Vectorized, this needs no
+/// widening or narrowing shuffles (the plain loop's bottleneck: `vpmovzxbw`/`vpmovwb` run on one
+/// port), only 16-bit multiplies, adds, shifts and masks.
+#[inline(always)]
+fn mix_byte_pair(a: [u8; 2], b: [u8; 2], (wa, wb): (u16, u16)) -> [u8; 2] {
+    let (p, q) = (u16::from_le_bytes(a), u16::from_le_bytes(b));
+    let even = wa
+        .wrapping_mul(p & 0xFF)
+        .wrapping_add(wb.wrapping_mul(q & 0xFF))
+        .wrapping_add(0x80)
+        >> 8;
+    let odd = wa
+        .wrapping_mul(p >> 8)
+        .wrapping_add(wb.wrapping_mul(q >> 8))
+        .wrapping_add(0x80)
+        & 0xFF00;
+    (even | odd).to_le_bytes()
+}
 
 /// The loop body every kernel shares. Kept as a plain zip over slices of equal length so that
 /// the compiler drops the bounds checks and vectorizes it; the `#[target_feature]` clones in
 /// [`crate::arch`] inline it. No fixed-size chunking: with AVX-512 enabled, LLVM turned a
 /// `chunks_exact` loop over `[f32; 16]` arrays into gathers and scatters, 6–8× slower.
+/// `u8` uses a body of its own ([`mix_byte_pair`]), equal bit for bit.
 #[inline(always)]
 pub(crate) fn blend_slices<T: Element>(out: &mut [T], a: &[T], b: &[T], w: T::Weights) {
-    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-        *o = T::mix(x, y, w);
-    }
+    T::mix_slice(out, a, b, w);
 }
 
 /// In-place form of [`blend_slices`]: `a = λ·a + μ·b`.
 #[inline(always)]
 pub(crate) fn blend_slices_inplace<T: Element>(a: &mut [T], b: &[T], w: T::Weights) {
-    for (x, &y) in a.iter_mut().zip(b) {
-        *x = T::mix(*x, y, w);
+    T::mix_slice_inplace(a, b, w);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sealed::Kernel;
+
+    #[test]
+    fn byte_pairs_match_the_byte_formula_exhaustively_in_a() {
+        // Every weight, every pair of bytes a, and b from a spread of values: the pair form must
+        // equal the one-byte formula in both halves, in and out of place.
+        for wa in 0u16..=256 {
+            let w = (wa, 256 - wa);
+            let a: std::vec::Vec<u8> = (0..=255u8).chain(0..=255u8).collect();
+            for bv in [0u8, 1, 127, 128, 200, 255] {
+                let b: std::vec::Vec<u8> = a.iter().map(|&x| x ^ bv).collect();
+                let mut out = std::vec![0u8; a.len() + 1];
+                let n = a.len();
+                u8::mix_slice(&mut out[..n], &a, &b, w);
+                let mut inplace = a.clone();
+                u8::mix_slice_inplace(&mut inplace, &b, w);
+                for k in 0..n {
+                    let want = u8::mix(a[k], b[k], w);
+                    assert_eq!(out[k], want, "w={wa} a={} b={}", a[k], b[k]);
+                    assert_eq!(inplace[k], want);
+                }
+                // An odd length exercises the tail.
+                let mut odd = std::vec![0u8; 3];
+                u8::mix_slice(&mut odd, &a[..3], &b[..3], w);
+                assert_eq!(odd[2], u8::mix(a[2], b[2], w));
+            }
+        }
     }
 }
