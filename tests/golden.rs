@@ -182,7 +182,7 @@ fn bless() {
         writeln!(text, "    ({seed:#x}, {what:?}, {k}, {value:#018x}),").unwrap();
     }
     text.push_str("];\n");
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/expected.rs");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/golden/expected.rs");
     std::fs::write(path, &text).unwrap();
     print!("{text}");
 }
