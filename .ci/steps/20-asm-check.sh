@@ -4,9 +4,10 @@
 # no fused multiply-add (it would change the bits). Each clone must also really use its vector
 # width (ymm for AVX2, zmm for AVX-512), so a kernel that silently stopped vectorizing fails too.
 #
-# Checks the release build of the differential test, which .ci/run has already built with
-# `cargo test --all-features --release` and which instantiates every kernel for every element
-# type. Fails loudly if the kernels cannot be found.
+# Checks the release build of the differential test (package mixup-tests, tests/Cargo.toml),
+# which .ci/run has already built with `cargo test --workspace --all-features --release` and
+# which instantiates every kernel for every element type. Fails loudly if the kernels cannot be
+# found.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -18,7 +19,8 @@ if ! command -v objdump >/dev/null; then
   apt-get update -qq && apt-get install -y -qq binutils >/dev/null
 fi
 
-exe=$(cargo test --release --all-features --test differential --no-run --message-format=json 2>/dev/null |
+exe=$(cargo test -p mixup-tests --release --all-features --test differential --no-run \
+    --message-format=json 2>/dev/null |
   grep -o '"executable":"[^"]*"' | sed 's/"executable":"//; s/"$//' | tail -n 1)
 if [ -z "$exe" ] || [ ! -x "$exe" ]; then
   echo "asm-check: FAILED: could not build or find the differential test binary" >&2
@@ -58,7 +60,8 @@ while read -r name n g f y z; do
   esac
 done <<<"$report"
 
-# Every kernel must be there once per element type: f32, f64, u8, u16 (+ f16, bf16 with `half`).
+# Every kernel must be there once per element type: f32, f64, u8, u16 (+ f16, bf16 with `half`,
+# which mixup-tests' own `half` feature forwards to mixup under --all-features).
 expected=4
 if grep -q '^half = ' Cargo.toml; then expected=6; fi
 for kernel in blend_avx2 blend_inplace_avx2 blend_avx512 blend_inplace_avx512; do

@@ -15,7 +15,8 @@ rustup target add aarch64-unknown-linux-gnu >/dev/null
 
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu"
-out=$(cargo test --release --all-features --target aarch64-unknown-linux-gnu --test differential 2>&1) || {
+out=$(cargo test -p mixup-tests --release --all-features --target aarch64-unknown-linux-gnu \
+  --test differential 2>&1) || {
   echo "$out" >&2
   echo "aarch64-neon: FAILED" >&2
   exit 1

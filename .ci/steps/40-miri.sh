@@ -25,12 +25,16 @@ skip=(--skip u8_rounds_to_nearest_against_exact_rationals --skip sampling::)
 # detection's every-size-combination check) take many minutes under the interpreter.
 only=(kernels:: batch:: pairing:: labels:: golden_values_match every_implementation)
 
-cargo +nightly miri test "${features[@]}" --lib --test golden -- "${only[@]}" "${skip[@]}"
+# The unit tests are the mixup package's (--lib), the golden scenario is in mixup-tests; naming
+# both packages lets --features libm/... reach mixup's libm, which mixup-tests does not depend on.
+pkgs=(-p mixup -p mixup-tests)
+
+cargo +nightly miri test "${features[@]}" "${pkgs[@]}" --lib --test golden -- "${only[@]}" "${skip[@]}"
 
 # With the SIMD kernels (src/arch), interpret the AVX2 copy as well: Miri implements the AVX2
 # intrinsics, and runtime detection under Miri reports the enabled target features. Only the
 # tests that reach the kernels run again.
 if [ -d src/arch ] && grep -rqs 'target_arch = "x86_64"' src/arch; then
-  RUSTFLAGS="-C target-feature=+avx2" cargo +nightly miri test "${features[@]}" --lib --test golden \
-    -- kernels:: batch:: every_implementation "${skip[@]}"
+  RUSTFLAGS="-C target-feature=+avx2" cargo +nightly miri test "${features[@]}" "${pkgs[@]}" \
+    --lib --test golden -- kernels:: batch:: every_implementation "${skip[@]}"
 fi

@@ -18,5 +18,6 @@ export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu"
 # The same profile and features as 25-aarch64-neon.sh, so the cross build is shared: that step
 # checks the NEON kernels against the scalar reference, this one runs everything else too
-# (the golden table on every implementation, properties, statistics, regressions, doc tests).
-cargo test --release --all-features --target aarch64-unknown-linux-gnu
+# (the golden table on every implementation, properties, statistics, regressions, doc tests):
+# every member of the workspace, the library's unit and doc tests and mixup-tests.
+cargo test --workspace --release --all-features --target aarch64-unknown-linux-gnu

@@ -44,6 +44,8 @@ for bad in "--alpha 0" "--alpha nan" "--pairing sideways" "--seed -1" "--frobnic
   fi
 done
 
+# mix_files is an example of the mixup-tests package (tests/Cargo.toml; `image` would slow down the
+# demo's first build otherwise); the command is the same at the repository root.
 echo "--- mix_files: PNG in, JPEG out; JPEG in, PNG out"
 cargo run --release --example mix_files -- mixup_demo.png "$out/b.png" "$out/m.jpg" --lambda 0.3
 cargo run --release --example mix_files -- "$out/m.jpg" mixup_demo.png "$out/m.png" --alpha 0.4 --seed 3
@@ -55,14 +57,17 @@ cargo run --release --example loader -- --epochs 2 --workers 3
 cargo run --release --example no_std
 
 echo "--- package: the files that would be published, and a build of the packaged crate"
-cargo package --allow-dirty --list > "$out/files"
+# Only the mixup package: the other workspace members (tests/, benches/) are publish = false and
+# not part of it (cargo leaves out the directories that have their own Cargo.toml).
+cargo package -p mixup --allow-dirty --list > "$out/files"
 for f in Cargo.toml README.md LICENSE-MIT LICENSE-APACHE CHANGELOG.md src/lib.rs; do
   grep -qx "$f" "$out/files" || { echo "package is missing $f"; exit 1; }
 done
 if grep -q '^\.ci/' "$out/files"; then echo "package includes .ci/"; exit 1; fi
-cargo package --allow-dirty --no-verify --quiet
+if grep -qE '^(tests|benches)/' "$out/files"; then echo "package includes tests/ or benches/"; exit 1; fi
+cargo package -p mixup --allow-dirty --no-verify --quiet
 # Verification builds the packaged sources on their own; it needs crates.io (reachable here).
-cargo package --allow-dirty --quiet
+cargo package -p mixup --allow-dirty --quiet
 
 if grep -q 'LEAD:' README.md; then
   echo "NOTE: README.md still has $(grep -c 'LEAD:' README.md) 'LEAD:' placeholders to fill before publishing"
@@ -74,5 +79,9 @@ echo "--- MSRV: standard-library APIs against rust-version"
 # from Cargo.toml and rejects std APIs stabilized after it; language features are not checked.
 msrv=$(sed -n 's/^rust-version *= *"\(.*\)"/\1/p' Cargo.toml)
 echo "declared MSRV: $msrv (checked with clippy::incompatible_msrv, not with a $msrv toolchain)"
-cargo clippy --all-targets --all-features -- -D clippy::incompatible_msrv
-cargo clippy --no-default-features --lib -- -D clippy::incompatible_msrv
+for member in tests/Cargo.toml benches/Cargo.toml; do
+  grep -qx "rust-version = \"$msrv\"" "$member" || { echo "$member: rust-version is not $msrv"; exit 1; }
+done
+# tests/Cargo.toml and benches/Cargo.toml declare the same rust-version, so this covers them too.
+cargo clippy --workspace --all-targets --all-features -- -D clippy::incompatible_msrv
+cargo clippy -p mixup --no-default-features --lib -- -D clippy::incompatible_msrv
