@@ -91,8 +91,8 @@ impl Kernels {
     /// Carries out `plan` in place, every sample reading its partner's **original** values,
     /// with no copy of the batch: [`mix`](Kernels::mix) without the second buffer, bit for bit.
     ///
-    /// Linear time in the batch size whatever the permutation; one stack tile (2 KiB by
-    /// default, [`with_tile_bytes`](Kernels::with_tile_bytes)); kept samples, samples paired
+    /// Linear time in the batch size whatever the permutation; one stack tile (see
+    /// [`Kernels::best`] and [`with_tile_bytes`](Kernels::with_tile_bytes)); kept samples, samples paired
     /// with themselves, λ = 1 and empty rectangles write nothing. On any bad input the call
     /// returns an `Err` and writes nothing.
     pub fn mix_inplace<'p, T: Element>(
@@ -390,10 +390,9 @@ fn apply_tile<T: Element>(
 }
 
 /// The cycle walk over the elements `range` of every sample (the plan is checked and the range
-/// lies within the sample).
-///
-/// While member `i` is processed, the tile of the member after next is prefetched: that address
-/// is an unrelated jump that the hardware prefetchers cannot foresee.
+/// lies within the sample), with the kernels' tile: on the stack in a 2 KiB buffer when that is
+/// enough, else in a frame of its own holding the largest tile, so that small calls neither
+/// reserve nor zero 64 KiB.
 pub(crate) fn walk<T: Element, R: Rows<T>>(
     kernels: &Kernels,
     plan: &Plan<'_>,
@@ -404,9 +403,52 @@ pub(crate) fn walk<T: Element, R: Rows<T>>(
     if range.is_empty() {
         return;
     }
-    let mut buffer = T::BUFFER;
-    let tile = &mut buffer.as_mut()[..kernels.tile_len::<T>().min(range.len())];
+    let len = kernels.tile_len::<T>().min(range.len());
+    let mut small = T::BUFFER;
+    if let Some(tile) = small.as_mut().get_mut(..len) {
+        walk_with(tile, kernels, plan, layout, rows, range);
+    } else {
+        walk_large(len, kernels, plan, layout, rows, range);
+    }
+}
+
+#[inline(never)]
+fn walk_large<T: Element, R: Rows<T>>(
+    len: usize,
+    kernels: &Kernels,
+    plan: &Plan<'_>,
+    layout: &ImageLayout,
+    rows: &mut R,
+    range: Range<usize>,
+) {
+    let mut large = T::TILE;
+    let buffer = large.as_mut();
+    let len = len.min(buffer.len());
+    walk_with(&mut buffer[..len], kernels, plan, layout, rows, range);
+}
+
+/// Tiles from which the walk leaves prefetching to the hardware: a run of 16 KiB or more is long
+/// enough for the stream prefetchers to lock on, and prefetching a whole long run at once only
+/// fills the miss queue ahead of the loads that need it (64 KiB tiles, 3×224×224 f32 batches on
+/// an EPYC with 1 MiB L2: 8–12% faster without; see `docs/ARCHITECTURE.md`).
+const PREFETCH_BELOW: usize = 16 << 10;
+
+/// The walk with `tile` (not empty) as the saved leader run.
+///
+/// With a short tile, while member `i` is processed, the tile of the member after next is
+/// prefetched: that address is a jump the hardware prefetchers cannot foresee, and a short run
+/// ends before they would have trained on it.
+#[inline(always)]
+fn walk_with<T: Element, R: Rows<T>>(
+    tile: &mut [T],
+    kernels: &Kernels,
+    plan: &Plan<'_>,
+    layout: &ImageLayout,
+    rows: &mut R,
+    range: Range<usize>,
+) {
     let tile_len = tile.len();
+    let short = core::mem::size_of_val(tile) < PREFETCH_BELOW;
     let active = |i: usize| plan.op(i).writes::<T>();
     for_each_cycle(plan, |leader| {
         // One walk decides whether the cycle writes anything, and whether its last member (the
@@ -443,7 +485,7 @@ pub(crate) fn walk<T: Element, R: Rows<T>>(
                     break;
                 }
                 let k = plan.partner(j);
-                if k != leader && active(j) {
+                if short && k != leader && active(j) {
                     prefetch(rows.row(k, start, len));
                 }
                 if active(i) {
@@ -464,7 +506,7 @@ mod tests {
     use crate::plan::{Draw, Draws};
     use crate::{CutMix, Rect};
     use rand_core::SeedableRng;
-    use std::vec::Vec;
+    use std::{vec, vec::Vec};
 
     #[test]
     fn parallel_equals_one_thread_for_every_thread_count() {
@@ -503,6 +545,30 @@ mod tests {
                 mix_inplace_parallel(&mut batch, &draws, threads).unwrap();
                 assert_eq!(one, many, "{layout:?} threads={threads}");
             }
+        }
+    }
+
+    #[test]
+    fn every_tile_gives_the_out_of_place_bytes() {
+        // Tiles below, at and above the 2 KiB stack buffer, none dividing the sample length,
+        // so that runs end mid-sample and the large-frame path is taken.
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(11);
+        let layout = ImageLayout::flat(40_009);
+        let b = 6;
+        let src: Vec<u8> = (0..b * 40_009).map(|k| (k * 7919 % 251) as u8).collect();
+        let mut partners = [0usize; 6];
+        let perm = Pairing::Shuffle.fill(&mut rng, &mut partners).unwrap();
+        let plan = Plan::same(&perm, SampleOp::Blend(0.3));
+        let mut expect = vec![0u8; src.len()];
+        mix(&mut expect, &Batch::new(&src, layout).unwrap(), plan).unwrap();
+        let mut tiles = vec![1, 3, 2047, 2048, 2049, 4096, 40_009, Kernels::MAX_TILE_BYTES];
+        tiles.push(Kernels::best().tile_bytes());
+        for tile in tiles {
+            let mut got = src.clone();
+            let k = Kernels::best().with_tile_bytes(tile);
+            k.mix_inplace(&mut BatchMut::new(&mut got, layout).unwrap(), plan)
+                .unwrap();
+            assert!(got == expect, "tile {tile}");
         }
     }
 

@@ -6,7 +6,7 @@
 //! can use the same weight.
 
 use crate::arch::{self, Checked, Implementation, Stores};
-use crate::element::{BUFFER_BYTES, Element};
+use crate::element::{Element, TILE_BYTES};
 use crate::error::{Error, check_len};
 
 /// The λ that the kernels for `T` actually apply when asked for `lambda`.
@@ -64,7 +64,7 @@ pub(crate) fn weighting<T: Element>(lambda: f64) -> Result<(Weighting<T::Weights
 /// which every mixing function can be run with something other than the defaults.
 ///
 /// [`Kernels::best`] (what the free functions use) is the widest implementation the CPU runs,
-/// [`Stores::Auto`] and a 2 KiB tile. Every implementation, store policy and tile gives the
+/// [`Stores::Auto`] and a tile sized from the core's L2 cache. Every implementation, store policy and tile gives the
 /// same bits; they differ in speed only, which is what the differential tests and the benches
 /// use this handle for.
 ///
@@ -104,21 +104,28 @@ impl Default for Kernels {
 }
 
 impl Kernels {
+    /// The largest in-place tile, in bytes: 64 KiB with `std`, 2 KiB without (a stack
+    /// buffer of this size is the walk's only scratch).
+    pub const MAX_TILE_BYTES: usize = TILE_BYTES;
+
     /// The widest implementation this machine runs (with `std`: detected once at run time;
     /// without: chosen at compile time from the enabled target features), [`Stores::Auto`], and
-    /// the default 2 KiB tile.
+    /// the default in-place tile: with `std` a sixteenth of the core's L2 cache as CPUID or
+    /// the OS reports it, between 4 KiB and [`MAX_TILE_BYTES`](Kernels::MAX_TILE_BYTES)
+    /// (16 KiB where the size cannot be found); 2 KiB without `std`.
     ///
     /// ```
     /// let k = mixup::Kernels::best();
     /// assert!(k.implementation().is_available());
-    /// println!("mixup kernels: {}", k.implementation());
+    /// assert!(k.tile_bytes() <= mixup::Kernels::MAX_TILE_BYTES);
+    /// println!("mixup kernels: {}, {} B tiles", k.implementation(), k.tile_bytes());
     /// ```
     #[inline]
     pub fn best() -> Kernels {
         Kernels {
             imp: Checked::best(),
             stores: Stores::Auto,
-            tile_bytes: BUFFER_BYTES,
+            tile_bytes: default_tile_bytes(),
         }
     }
 
@@ -144,16 +151,18 @@ impl Kernels {
     }
 
     /// The same kernels with another tile for the in-place mix: `bytes` is clamped to
-    /// `1..=2048` and rounded down to whole elements (at least one). A smaller tile is slower;
-    /// it exists for tests that must cross many tile boundaries and for tuning.
+    /// `1..=`[`MAX_TILE_BYTES`](Kernels::MAX_TILE_BYTES) and rounded down to whole elements
+    /// (at least one) where it is used. The tile changes the speed only, never the bytes; tiny
+    /// tiles exist for tests that must cross many tile boundaries.
     ///
     /// ```
-    /// assert_eq!(mixup::Kernels::best().with_tile_bytes(0).tile_bytes(), 1);
-    /// assert_eq!(mixup::Kernels::best().with_tile_bytes(1 << 20).tile_bytes(), 2048);
+    /// use mixup::Kernels;
+    /// assert_eq!(Kernels::best().with_tile_bytes(0).tile_bytes(), 1);
+    /// assert_eq!(Kernels::best().with_tile_bytes(1 << 30).tile_bytes(), Kernels::MAX_TILE_BYTES);
     /// ```
     pub fn with_tile_bytes(self, bytes: usize) -> Kernels {
         Kernels {
-            tile_bytes: bytes.clamp(1, BUFFER_BYTES),
+            tile_bytes: bytes.clamp(1, TILE_BYTES),
             ..self
         }
     }
@@ -234,6 +243,44 @@ impl Kernels {
     }
 }
 
+/// The default in-place tile for a core with `l2` bytes of level-2 cache: a sixteenth of it,
+/// rounded down to a power of two, between 4 KiB and [`TILE_BYTES`]; 16 KiB (at most
+/// [`TILE_BYTES`]) when the size is unknown. The walk keeps about four tiles live (the saved
+/// leader run, the two runs being mixed, the one being prefetched), so a sixteenth leaves the
+/// L2 mostly to the streams and to a sibling hyperthread; 4 KiB is one page, below which every
+/// run would start with a cold TLB entry and an untrained prefetcher.
+#[cfg(feature = "std")]
+pub(crate) fn tile_for_l2(l2: Option<usize>) -> usize {
+    let bytes = match l2 {
+        Some(l2) => (l2 / 16).clamp(4096, TILE_BYTES),
+        None => 16 << 10,
+    };
+    // A power of two at most `bytes` (and at most TILE_BYTES, itself one).
+    (1usize << (usize::BITS - 1 - bytes.leading_zeros())).min(TILE_BYTES)
+}
+
+/// [`tile_for_l2`] of this machine's cache, asked once (with `std`); 2 KiB without
+/// `std`.
+fn default_tile_bytes() -> usize {
+    #[cfg(feature = "std")]
+    {
+        use core::sync::atomic::{AtomicUsize, Ordering};
+        static TILE: AtomicUsize = AtomicUsize::new(0);
+        match TILE.load(Ordering::Relaxed) {
+            0 => {
+                let bytes = tile_for_l2(crate::arch::l2_cache_bytes());
+                TILE.store(bytes, Ordering::Relaxed);
+                bytes
+            }
+            bytes => bytes,
+        }
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        crate::element::BUFFER_BYTES
+    }
+}
+
 /// Writes `out` by `plan` with resolved `stores`. The slices have equal lengths.
 #[inline]
 pub(crate) fn run<T: Element>(
@@ -303,6 +350,21 @@ pub fn blend_inplace<T: Element>(a: &mut [T], b: &[T], lambda: f64) -> Result<f6
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tile_follows_the_l2_within_bounds() {
+        assert_eq!(tile_for_l2(None), (16 << 10).min(TILE_BYTES));
+        assert_eq!(tile_for_l2(Some(0)), 4096);
+        assert_eq!(tile_for_l2(Some(256 << 10)), 16 << 10);
+        assert_eq!(tile_for_l2(Some(1 << 20)), 64 << 10);
+        assert_eq!(tile_for_l2(Some(1280 << 10)), 64 << 10);
+        assert_eq!(tile_for_l2(Some(usize::MAX)), TILE_BYTES);
+        for l2 in (0..40).map(|k| 1usize << k).chain([3 << 17, 5 << 19, 48 << 10]) {
+            let t = tile_for_l2(Some(l2));
+            assert!(t.is_power_of_two() && (4096..=TILE_BYTES).contains(&t), "{l2} -> {t}");
+        }
+        assert_eq!(Kernels::best().tile_bytes(), default_tile_bytes());
+    }
 
     #[test]
     fn u8_rounds_to_nearest_against_exact_rationals() {

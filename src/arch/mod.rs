@@ -17,9 +17,15 @@ use core::fmt;
 
 use crate::element::Element;
 
+#[cfg(feature = "std")]
+mod cache;
 mod generic;
 #[cfg(target_arch = "x86_64")]
 mod x86_64;
+
+/// The level-2 cache of one core in bytes, where the machine says (with `std` only).
+#[cfg(feature = "std")]
+pub(crate) use cache::l2_bytes as l2_cache_bytes;
 
 /// Output size in bytes from which [`Stores::Auto`] writes with non-temporal stores (where the
 /// target has them): skipping the read-for-ownership of every output line saves a quarter of

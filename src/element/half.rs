@@ -8,7 +8,7 @@
 //! `half`'s conversions, exhaustively for f16 → f32.
 
 use super::sealed::Kernel;
-use super::{BUFFER_BYTES, Element, sealed};
+use super::{BUFFER_BYTES, Element, TILE_BYTES, sealed};
 use half::{bf16, f16};
 
 /// f16 → f32, exact (every f16 is an f32). NaNs keep their payload and are quieted.
@@ -91,6 +91,8 @@ macro_rules! half_element {
             type Weights = (f32, f32);
             type Buffer = [$t; BUFFER_BYTES / 2];
             const BUFFER: Self::Buffer = [$zero; BUFFER_BYTES / 2];
+            type Tile = [$t; TILE_BYTES / 2];
+            const TILE: Self::Tile = [$zero; TILE_BYTES / 2];
 
             #[inline]
             fn weights(lambda: f64) -> (f32, f32) {

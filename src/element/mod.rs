@@ -56,13 +56,20 @@ pub(crate) mod sealed {
             }
         }
 
-        /// A stack buffer of [`BUFFER_BYTES`](super::BUFFER_BYTES): the tile of the in-place
-        /// batch mix and the staging area of the non-temporal stores. An associated type because
+        /// A stack buffer of [`BUFFER_BYTES`](super::BUFFER_BYTES): the staging area of the
+        /// non-temporal stores and the tile of small in-place walks. An associated type because
         /// an array whose length depends on `size_of::<Self>()` cannot be written generically.
         type Buffer: AsMut<[Self]> + Copy;
 
         /// A zeroed [`Self::Buffer`].
         const BUFFER: Self::Buffer;
+
+        /// A stack buffer of [`TILE_BYTES`](super::TILE_BYTES): the largest tile of the in-place
+        /// walk.
+        type Tile: AsMut<[Self]> + Copy;
+
+        /// A zeroed [`Self::Tile`].
+        const TILE: Self::Tile;
     }
 }
 
@@ -76,11 +83,21 @@ pub trait Element:
 {
 }
 
-/// Bytes of the stack buffer [`sealed::Kernel::Buffer`]: the largest tile of the in-place batch
-/// mix and the staging area of non-temporal stores. 2 KiB measured best or tied-best from 1 to
-/// 16 KiB on a 64-bit server with a large L3 (see `docs/ARCHITECTURE.md`), and is small enough
-/// for microcontroller stacks.
+/// Bytes of the stack buffer [`sealed::Kernel::Buffer`]: the staging area of non-temporal
+/// stores (it must stay in L1), and the in-place tile of small walks. Small enough for
+/// microcontroller stacks.
 pub(crate) const BUFFER_BYTES: usize = 2048;
+
+/// Bytes of [`sealed::Kernel::Tile`], the largest in-place tile. With `std` 64 KiB, a stack
+/// frame every std thread has room for (they get at least 2 MiB unless the spawner asks for
+/// less), and long enough that the walk's jump to another sample costs little next to the run
+/// it then streams (see `docs/ARCHITECTURE.md`); without `std` the 2 KiB of [`BUFFER_BYTES`],
+/// since a microcontroller's whole stack may be a few KiB.
+#[cfg(feature = "std")]
+pub(crate) const TILE_BYTES: usize = 64 << 10;
+/// See the `std` definition.
+#[cfg(not(feature = "std"))]
+pub(crate) const TILE_BYTES: usize = BUFFER_BYTES;
 
 macro_rules! float_element {
     ($t:ty) => {
@@ -89,6 +106,8 @@ macro_rules! float_element {
             type Weights = ($t, $t);
             type Buffer = [$t; BUFFER_BYTES / core::mem::size_of::<$t>()];
             const BUFFER: Self::Buffer = [0.0; BUFFER_BYTES / core::mem::size_of::<$t>()];
+            type Tile = [$t; TILE_BYTES / core::mem::size_of::<$t>()];
+            const TILE: Self::Tile = [0.0; TILE_BYTES / core::mem::size_of::<$t>()];
 
             #[inline]
             fn weights(lambda: f64) -> ($t, $t) {
@@ -136,6 +155,8 @@ macro_rules! int_element {
             type Weights = ($wide, $wide);
             type Buffer = [$t; BUFFER_BYTES / core::mem::size_of::<$t>()];
             const BUFFER: Self::Buffer = [0; BUFFER_BYTES / core::mem::size_of::<$t>()];
+            type Tile = [$t; TILE_BYTES / core::mem::size_of::<$t>()];
+            const TILE: Self::Tile = [0; TILE_BYTES / core::mem::size_of::<$t>()];
 
             #[inline]
             fn weights(lambda: f64) -> ($wide, $wide) {
