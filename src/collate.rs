@@ -7,10 +7,11 @@
 //!
 //! The exact formula and its rounding are documented on [`collate_u8`].
 
+use crate::arch::with_features;
 use crate::error::{Error, check_len};
 use crate::geometry::Rect;
-use crate::kernels::applied_lambda;
-use crate::layout::{Batch, ChannelOrder};
+use crate::kernels::{Kernels, applied_lambda};
+use crate::layout::{Batch, ChannelOrder, ImageLayout};
 use crate::permutation::Cycles;
 use crate::plan::{Plan, SampleOp};
 
@@ -201,6 +202,7 @@ fn segments(op: &SampleOp, y: usize, w: usize, mut f: impl FnMut(usize, usize, S
 /// One HWC RGB sample of `h` rows of `w` pixels: each input row is read once and its three
 /// channels are written to the three output planes in the same pass (the per-channel path
 /// reads it three times).
+#[inline(always)]
 fn rgb_sample(
     out: &mut [f32],
     (a, b): (&[u8], &[u8]),
@@ -323,15 +325,47 @@ pub fn collate_u8<'p>(
     plan: impl Into<Plan<'p>>,
     norm: &Normalize<'_>,
 ) -> Result<(), Error> {
-    let plan = plan.into();
-    let layout = src.layout();
-    let sample_len = src.sample_len();
-    let data = src.as_slice();
-    check_len("out", data.len(), out.len())?;
-    check_len("plan", src.len(), plan.len())?;
-    check_len("mean", layout.channels, norm.channels())?;
-    plan.check::<u8>(&layout, false)?;
+    Kernels::best().collate_u8(out, src, plan, norm)
+}
 
+impl Kernels {
+    /// [`collate_u8`] compiled for this handle's implementation (the stores and the tile do not
+    /// apply): every implementation writes the same bits.
+    pub fn collate_u8<'p>(
+        &self,
+        out: &mut [f32],
+        src: &Batch<'_, u8>,
+        plan: impl Into<Plan<'p>>,
+        norm: &Normalize<'_>,
+    ) -> Result<(), Error> {
+        let plan = plan.into();
+        let layout = src.layout();
+        let sample_len = src.sample_len();
+        let data = src.as_slice();
+        check_len("out", data.len(), out.len())?;
+        check_len("plan", src.len(), plan.len())?;
+        check_len("mean", layout.channels, norm.channels())?;
+        plan.check::<u8>(&layout, false)?;
+
+        // The closure is inlined into the `#[target_feature]` trampoline, and with it the loops.
+        with_features(
+            self.checked(),
+            #[inline(always)]
+            || collate_samples(out, (data, sample_len), &plan, &layout, norm),
+        );
+        Ok(())
+    }
+}
+
+/// The collate loop over checked inputs.
+#[inline(always)]
+fn collate_samples(
+    out: &mut [f32],
+    (data, sample_len): (&[u8], usize),
+    plan: &Plan<'_>,
+    layout: &ImageLayout,
+    norm: &Normalize<'_>,
+) {
     let (c_count, h, w) = (layout.channels, layout.height, layout.width);
     // Input runs: one image row of one channel (CHW) or of all channels (HWC).
     for (i, out_sample) in out.chunks_exact_mut(sample_len).enumerate() {
@@ -377,7 +411,6 @@ pub fn collate_u8<'p>(
             }
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -455,13 +488,17 @@ mod tests {
             let src = Batch::new(data, layout).unwrap();
             let mut r = records(&ops);
             let draws = Draws::new(&mut r, src.shape()).unwrap();
-            let mut out = vec![0.0f32; chw.len()];
-            collate_u8(&mut out, &src, &draws, &norm).unwrap();
-            assert_eq!(
-                out.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                expect.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                "{layout:?}"
-            );
+            // Every compiled copy, not only the one this CPU picks.
+            for imp in crate::Implementation::available() {
+                let mut out = vec![0.0f32; chw.len()];
+                let kernels = Kernels::new(imp).unwrap();
+                kernels.collate_u8(&mut out, &src, &draws, &norm).unwrap();
+                assert_eq!(
+                    out.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    expect.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    "{layout:?} {imp}"
+                );
+            }
             let lambdas: Vec<f64> = draws.iter().map(|d| d.lambda).collect();
             assert_eq!(lambdas, [77.0 / 256.0, (105.0 - 51.0) / 105.0, 1.0]);
         }

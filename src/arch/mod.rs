@@ -228,6 +228,22 @@ pub(crate) fn blend_inplace<T: Element>(imp: Checked, a: &mut [T], b: &[T], w: T
     }
 }
 
+/// Runs `f` compiled for `imp`'s target features: the dispatch for kernels that are not blends
+/// (the fused collate). `f` and the functions it calls must be `#[inline(always)]` (a closure
+/// called once is inlined anyway) so that their loops are generated inside the
+/// `#[target_feature]` function; the result is the same with every implementation, since the
+/// body has no FMA to contract and integer code is exact.
+#[inline]
+pub(crate) fn with_features<R>(imp: Checked, f: impl FnOnce() -> R) -> R {
+    match imp.0 {
+        #[cfg(target_arch = "x86_64")]
+        Implementation::Avx2 | Implementation::Avx512 => x86_64::with_features(imp, f),
+        // The scalar reference is the same body with the baseline features: only the blends
+        // have a separately written one-at-a-time loop.
+        _ => f(),
+    }
+}
+
 /// Asks the CPU to start loading `data` into the cache; a hint only, nothing is read. Used to
 /// overlap the memory latency of the next sample of a cycle with the mixing of the current one.
 #[inline]

@@ -133,6 +133,29 @@ pub(super) fn blend_inplace<T: Element>(imp: Checked, a: &mut [T], b: &[T], w: T
     }
 }
 
+#[target_feature(enable = "avx2")]
+fn call_avx2<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+#[target_feature(enable = "avx512f,avx512bw")]
+fn call_avx512<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+/// `f()` inside an AVX2 or AVX-512 function (see [`super::with_features`]).
+#[inline]
+pub(super) fn with_features<R>(imp: Checked, f: impl FnOnce() -> R) -> R {
+    match imp.0 {
+        // SAFETY: a `Checked` holds only implementations that `has` confirmed on this CPU, so
+        // AVX-512 F and BW are present.
+        Implementation::Avx512 => unsafe { call_avx512(f) },
+        // SAFETY: as above, AVX2 is present.
+        Implementation::Avx2 => unsafe { call_avx2(f) },
+        _ => f(),
+    }
+}
+
 /// `kernel(out, a, b)` with the output written by non-temporal stores: each chunk is computed
 /// into a stack buffer that stays in L1, then streamed to `out` in whole cache lines where
 /// possible (64-byte stores with AVX-512, 16-byte ones otherwise). The values are the kernel's
