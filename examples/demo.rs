@@ -14,14 +14,17 @@
 //!
 //! `--mode pair|sample` gives every pair (cycle of the pairing) or every sample a λ of its own,
 //! and `--cutmix P` replaces mixup by CutMix with probability P (per sample in sample mode, per
-//! batch otherwise); both go through `Mixup::apply_per_sample`, and each row of the picture then
+//! batch otherwise). Every setting goes through the same `Mixup::apply` call, which records each
+//! sample's partner, operation and λ; with anything but the defaults each row of the picture
 //! shows its own λ (for CutMix the fraction of the sample's own pixels kept, with the pasted box
 //! outlined).
 //!
 //! The text in the picture is drawn with a small hand-made 5×7 bitmap font, so the demo needs no
 //! font or drawing crate; the PNG is written with the `png` crate (a dev-dependency only).
 
-use mixup::{CutMix, Granularity, ImageLayout, Mixup, Pairing, SampleOp, Scope};
+use mixup::{
+    BatchMut, CutMix, Draw, Granularity, ImageLayout, Labels, Mixup, Pairing, SampleOp, Scope,
+};
 use rand_core::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use std::io::BufWriter;
@@ -90,8 +93,8 @@ Options:
   -h, --help       print this help
 
 Without options it uses Mixup::new(1.0) with its defaults (shuffled partners, every batch
-mixed, no label smoothing) and seed 42. With --mode pair|sample or --cutmix it mixes with
-Mixup::apply_per_sample and every row of the picture shows its own lambda.";
+mixed, no label smoothing) and seed 42. With --mode pair|sample or --cutmix every row of
+the picture shows its own lambda.";
 
 struct Options {
     alpha: f64,
@@ -250,41 +253,26 @@ fn run(opts: &Options) -> Result<(), String> {
 
     let mut mixed = originals.clone();
     let mut soft = vec![0.0f32; BATCH * CLASSES.len()];
-    let mut partners = vec![0usize; BATCH];
-    // The defaults keep the one-λ `apply` path (the committed docs/demo.png is its output); every
-    // other setting needs `apply_per_sample`, which also says what each sample got.
-    let per_batch = mixup.is_per_batch();
-    let (lambdas, ops, batch_lambda) = if per_batch {
-        let outcome = mixup
-            .apply(
-                &mut rng,
-                &mut mixed,
-                SAMPLE_LEN,
-                &labels,
-                CLASSES.len(),
-                &mut soft,
-                &mut partners,
-            )
-            .map_err(|e| e.to_string())?;
-        (vec![outcome.lambda; BATCH], None, Some(outcome.lambda))
-    } else {
-        let mut ops = vec![SampleOp::Keep; BATCH];
-        let mut lambdas = vec![0.0f64; BATCH];
-        mixup
-            .apply_per_sample(
-                &mut rng,
-                &mut mixed,
-                &LAYOUT,
-                &labels,
-                CLASSES.len(),
-                &mut soft,
-                &mut partners,
-                &mut ops,
-                &mut lambdas,
-            )
-            .map_err(|e| e.to_string())?;
-        (lambdas, Some(ops), None)
-    };
+    let mut records = vec![Draw::default(); BATCH];
+    // One call for every configuration: it records each sample's partner, operation and λ.
+    let classes = Labels::classes(&labels, CLASSES.len()).map_err(|e| e.to_string())?;
+    let mut batch = BatchMut::new(&mut mixed, LAYOUT).map_err(|e| e.to_string())?;
+    let draws = mixup
+        .apply(&mut rng, &mut batch, &classes, &mut records, &mut soft)
+        .map_err(|e| e.to_string())?;
+    let got: Vec<Draw> = draws.iter().collect();
+    drop(draws);
+    let partners: Vec<usize> = got.iter().map(|d| d.partner).collect();
+    let lambdas: Vec<f64> = got.iter().map(|d| d.lambda).collect();
+    let ops: Vec<SampleOp> = got.iter().map(|d| d.op).collect();
+    // One λ for the whole batch (the default) is shown once; every other setting per row.
+    let one_lambda = opts.mode == Granularity::Batch && opts.cutmix.is_none();
+    let batch_lambda = one_lambda.then(|| {
+        got.iter()
+            .find(|d| matches!(d.op, SampleOp::Blend(_)))
+            .map_or(1.0, |d| d.lambda)
+    });
+    let ops = (!one_lambda).then_some(ops);
 
     if let Some(lam) = batch_lambda {
         say!(
@@ -391,6 +379,7 @@ fn op_name(op: &SampleOp) -> &'static str {
         SampleOp::Keep => "kept",
         SampleOp::Blend(_) => "mixup",
         SampleOp::Paste(_) => "cutmix",
+        _ => "other",
     }
 }
 
@@ -403,40 +392,15 @@ fn throughput(mixup: &Mixup, originals: &[u8], labels: &[u32]) -> Result<(), Str
     ) -> Result<(u64, Duration), String> {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
         let mut soft = vec![0.0f32; BATCH * CLASSES.len()];
-        let mut partners = vec![0usize; BATCH];
-        let mut ops = vec![SampleOp::Keep; BATCH];
-        let mut lambdas = vec![0.0f64; BATCH];
-        let per_batch = mixup.is_per_batch();
+        let mut records = vec![Draw::default(); BATCH];
+        let labels = Labels::classes(labels, CLASSES.len()).map_err(|e| e.to_string())?;
+        let mut batch = BatchMut::new(batch, LAYOUT).map_err(|e| e.to_string())?;
         let start = Instant::now();
         let mut iters = 0u64;
         while start.elapsed() < Duration::from_millis(300) {
-            if per_batch {
-                mixup
-                    .apply(
-                        &mut rng,
-                        batch,
-                        SAMPLE_LEN,
-                        labels,
-                        CLASSES.len(),
-                        &mut soft,
-                        &mut partners,
-                    )
-                    .map_err(|e| e.to_string())?;
-            } else {
-                mixup
-                    .apply_per_sample(
-                        &mut rng,
-                        batch,
-                        &LAYOUT,
-                        labels,
-                        CLASSES.len(),
-                        &mut soft,
-                        &mut partners,
-                        &mut ops,
-                        &mut lambdas,
-                    )
-                    .map_err(|e| e.to_string())?;
-            }
+            mixup
+                .apply(&mut rng, &mut batch, &labels, &mut records, &mut soft)
+                .map_err(|e| e.to_string())?;
             iters += 1;
         }
         Ok((iters, start.elapsed()))
@@ -452,12 +416,7 @@ fn throughput(mixup: &Mixup, originals: &[u8], labels: &[u32]) -> Result<(), Str
         );
     };
     say!(
-        "throughput of Mixup::{} in place (lambda, partners, data and labels), one thread, cache-resident batch:",
-        if mixup.is_per_batch() {
-            "apply"
-        } else {
-            "apply_per_sample"
-        }
+        "throughput of Mixup::apply in place (lambda, partners, data and labels), one thread, cache-resident batch:"
     );
     let mut bytes = originals.to_vec();
     report("u8 ", 1, measure(mixup, &mut bytes, labels)?);
@@ -669,7 +628,7 @@ fn contact_sheet(
             let per = match opts.mode {
                 Granularity::Batch => "ONE λ PER BATCH",
                 Granularity::Pair => "ONE λ PER PAIR (CYCLE OF PARTNERS)",
-                Granularity::Sample => "ONE λ PER SAMPLE",
+                _ => "ONE λ PER SAMPLE",
             };
             let how = if opts.cutmix.is_some() {
                 "MIXUP: λ·SAMPLE + (1-λ)·PARTNER;  CUTMIX: A BOX OF THE PARTNER, λ = OWN PIXELS KEPT"
