@@ -25,7 +25,7 @@
 //! Changing the number of workers changes which stream mixes which batch, and therefore the
 //! draws; that is the price of per-worker streams (PyTorch's DataLoader has the same property).
 
-use mixup::{Mixup, Pairing};
+use mixup::{BatchMut, Draw, ImageLayout, Labels, Mixup, Pairing, SampleOp};
 use rand_core::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use std::process::ExitCode;
@@ -103,6 +103,28 @@ fn fnv1a(hash: &mut u64, bytes: &[u8]) {
     }
 }
 
+/// One batch through `Mixup::apply` with label smoothing 0.1; returns whether any sample was
+/// mixed, the λ of the mixed samples (one per batch here) and the partners.
+fn mix_one(
+    mixup: &Mixup,
+    rng: &mut Xoshiro256PlusPlus,
+    data: &mut [f32],
+    labels: &[u32],
+    records: &mut [Draw],
+    soft: &mut [f32],
+) -> Result<(bool, f64, Vec<usize>), mixup::Error> {
+    let mut batch = BatchMut::new(data, ImageLayout::flat(SAMPLE_LEN))?;
+    let labels = Labels::classes(labels, CLASSES)?.with_smoothing(0.1)?;
+    let draws = mixup.apply(rng, &mut batch, &labels, records, soft)?;
+    let blended = draws.iter().find(|d| matches!(d.op, SampleOp::Blend(_)));
+    let partners = draws.iter().map(|d| d.partner).collect();
+    Ok((
+        blended.is_some(),
+        blended.map_or(1.0, |d| d.lambda),
+        partners,
+    ))
+}
+
 /// One full run: every epoch, every batch, mixed by the worker threads. Returns the reports in
 /// batch order.
 fn run(cfg: Config, mixup: &Mixup) -> Result<Vec<BatchReport>, mixup::Error> {
@@ -112,7 +134,8 @@ fn run(cfg: Config, mixup: &Mixup) -> Result<Vec<BatchReport>, mixup::Error> {
         // The sampler: a fresh uniform order of the data set each epoch. A uniform permutation is
         // exactly what `Pairing::Shuffle` writes.
         let mut order = vec![0usize; DATASET];
-        Pairing::Shuffle.fill(&mut stream(cfg.seed, epoch, 0), &mut order)?;
+        // The permutation is only needed as plain indices here: drop the checked view at once.
+        drop(Pairing::Shuffle.fill(&mut stream(cfg.seed, epoch, 0), &mut order)?);
         let order = &order;
 
         let (tx, rx) = mpsc::channel();
@@ -124,7 +147,7 @@ fn run(cfg: Config, mixup: &Mixup) -> Result<Vec<BatchReport>, mixup::Error> {
                     let mut data = vec![0.0f32; BATCH * SAMPLE_LEN];
                     let mut labels = [0u32; BATCH];
                     let mut soft = vec![0.0f32; BATCH * CLASSES];
-                    let mut partners = vec![0usize; BATCH];
+                    let mut records = vec![Draw::default(); BATCH];
                     for batch in (worker..batches).step_by(cfg.workers) {
                         let samples = order[batch * BATCH..][..BATCH].to_vec();
                         for ((slot, label), &index) in data
@@ -134,32 +157,24 @@ fn run(cfg: Config, mixup: &Mixup) -> Result<Vec<BatchReport>, mixup::Error> {
                         {
                             *label = load_sample(index, slot);
                         }
-                        let result = mixup
-                            .apply(
-                                &mut rng,
-                                &mut data,
-                                SAMPLE_LEN,
-                                &labels,
-                                CLASSES,
-                                &mut soft,
-                                &mut partners,
-                            )
-                            .map(|outcome| {
-                                let mut hash = 0xcbf2_9ce4_8422_2325;
-                                for v in data.iter().chain(&soft) {
-                                    fnv1a(&mut hash, &v.to_le_bytes());
-                                }
-                                BatchReport {
-                                    epoch,
-                                    batch,
-                                    worker,
-                                    samples,
-                                    mixed: outcome.mixed,
-                                    lambda: outcome.lambda,
-                                    partners: partners.clone(),
-                                    hash,
-                                }
-                            });
+                        let result =
+                            mix_one(mixup, &mut rng, &mut data, &labels, &mut records, &mut soft)
+                                .map(|(mixed, lambda, partners)| {
+                                    let mut hash = 0xcbf2_9ce4_8422_2325;
+                                    for v in data.iter().chain(&soft) {
+                                        fnv1a(&mut hash, &v.to_le_bytes());
+                                    }
+                                    BatchReport {
+                                        epoch,
+                                        batch,
+                                        worker,
+                                        samples,
+                                        mixed,
+                                        lambda,
+                                        partners,
+                                        hash,
+                                    }
+                                });
                         // The receiver outlives the scope, so sending cannot fail.
                         let _ = tx.send(result);
                     }
@@ -235,7 +250,6 @@ fn main() -> ExitCode {
     // label smoothing, and 20% of the batches left unmixed.
     let mixup = Mixup::new(0.4)
         .and_then(|m| m.with_probability(0.8))
-        .and_then(|m| m.with_label_smoothing(0.1))
         .map(|m| m.with_pairing(Pairing::Derangement))
         .expect("the settings above are valid");
 

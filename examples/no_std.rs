@@ -21,7 +21,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 mod firmware {
     use core::convert::Infallible;
-    use mixup::{Beta, Error, Mixup, Outcome, Pairing, applied_lambda, mix_batch_inplace};
+    use mixup::{
+        BatchMut, Beta, Draw, Error, ImageLayout, Labels, Mixup, Pairing, Permutation, Plan,
+        SampleOp, applied_lambda, mix_inplace,
+    };
     use rand_core::TryRng;
 
     pub const WINDOWS: usize = 4;
@@ -53,17 +56,29 @@ mod firmware {
         }
     }
 
-    /// The one-call way: `Mixup::apply` on arrays.
+    /// The one-call way: `Mixup::apply` on arrays. Returns λ (one per batch with the default
+    /// granularity) and writes the partners.
     pub fn augment(
         rng: &mut SplitMix64,
         windows: &mut [u16; WINDOWS * WINDOW_LEN],
         gestures: &[u8; WINDOWS],
         soft: &mut [f32; WINDOWS * GESTURES],
         partners: &mut [usize; WINDOWS],
-    ) -> Result<Outcome, Error> {
+    ) -> Result<f64, Error> {
         // Validated once; a `Mixup` is a small `Copy` value that could live in a `static`.
         let mixup = Mixup::new(0.4)?.with_pairing(Pairing::Derangement);
-        mixup.apply(rng, windows, WINDOW_LEN, gestures, GESTURES, soft, partners)
+        let mut batch = BatchMut::new(windows, ImageLayout::flat(WINDOW_LEN))?;
+        let labels = Labels::classes(gestures, GESTURES)?;
+        let mut records = [Draw::default(); WINDOWS];
+        let draws = mixup.apply(rng, &mut batch, &labels, &mut records, soft)?;
+        let mut lambda = 1.0;
+        for (slot, draw) in partners.iter_mut().zip(draws.iter()) {
+            *slot = draw.partner;
+            if let SampleOp::Blend(_) = draw.op {
+                lambda = draw.lambda;
+            }
+        }
+        Ok(lambda)
     }
 
     /// The same with the pieces, for a pipeline that mixes the labels itself (here: only the
@@ -75,18 +90,20 @@ mod firmware {
     ) -> Result<f64, Error> {
         let beta = Beta::symmetric(0.4)?;
         let lambda = beta.sample(rng);
-        Pairing::Shuffle.fill(rng, partners)?;
+        let perm = Pairing::Shuffle.fill(rng, partners)?;
         // The u16 kernel quantizes λ to a multiple of 1/65536; this is the weight it applies.
         let applied = applied_lambda::<u16>(lambda)?;
-        let returned = mix_batch_inplace(windows, WINDOW_LEN, partners, lambda)?;
-        debug_assert_eq!(applied, returned);
-        Ok(returned)
+        let mut batch = BatchMut::new(windows, ImageLayout::flat(WINDOW_LEN))?;
+        mix_inplace(&mut batch, Plan::same(&perm, SampleOp::Blend(lambda)))?;
+        Ok(applied)
     }
 
     /// Bad input is an `Err`, never a panic, and nothing is written.
     pub fn reject_bad_input(windows: &mut [u16; WINDOWS * WINDOW_LEN]) -> Result<(), Error> {
-        let not_a_permutation = [0usize, 0, 1, 2];
-        mix_batch_inplace(windows, WINDOW_LEN, &not_a_permutation, 0.5).map(|_| ())
+        let mut not_a_permutation = [0usize, 0, 1, 2];
+        let perm = Permutation::new(&mut not_a_permutation)?;
+        let mut batch = BatchMut::new(windows, ImageLayout::flat(WINDOW_LEN))?;
+        mix_inplace(&mut batch, Plan::same(&perm, SampleOp::Blend(0.5)))
     }
 }
 
@@ -143,8 +160,8 @@ fn main() -> ExitCode {
     let rejected = reject_bad_input(&mut untouched);
     let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
 
-    let outcome = match (outcome, lambda2) {
-        (Ok(o), Ok(_)) => o,
+    let lambda = match (outcome, lambda2) {
+        (Ok(l), Ok(_)) => l,
         (Err(e), _) | (_, Err(e)) => {
             eprintln!("error: {e}");
             return ExitCode::FAILURE;
@@ -153,7 +170,7 @@ fn main() -> ExitCode {
     println!(
         "Mixup::apply on [u16; {}]: λ = {:.6} (a multiple of 1/65536), partners {partners:?}",
         WINDOWS * WINDOW_LEN,
-        outcome.lambda
+        lambda
     );
     for (i, row) in soft.chunks(GESTURES).enumerate() {
         println!(
@@ -166,7 +183,7 @@ fn main() -> ExitCode {
         );
     }
     println!(
-        "by hand (Beta, Pairing::Shuffle, mix_batch_inplace): λ = {:.6}, partners {partners2:?}",
+        "by hand (Beta, Pairing::Shuffle, mix_inplace): λ = {:.6}, partners {partners2:?}",
         lambda2.unwrap_or(f64::NAN)
     );
     match rejected {
