@@ -11,7 +11,7 @@
 //! Print and rewrite it with one command, then review the diff of `tests/golden/expected.rs`:
 //!
 //! ```text
-//! cargo test --test golden -- --ignored bless
+//! cargo test -p mixup-tests --test golden -- --ignored bless
 //! ```
 //!
 //! Nothing else may change a value: a difference between targets, optimization levels or SIMD
@@ -169,10 +169,10 @@ fn scenario_is_not_degenerate() {
 
 /// Rewrites `tests/golden/expected.rs` from the current code and prints it.
 #[test]
-#[ignore = "rewrites the pinned table; run on purpose: cargo test --test golden -- --ignored bless"]
+#[ignore = "rewrites the pinned table; run on purpose: cargo test -p mixup-tests --test golden -- --ignored bless"]
 fn bless() {
     let mut text = String::from(
-        "// Pinned by `cargo test --test golden -- --ignored bless`; see tests/golden.rs.\n\
+        "// Pinned by `cargo test -p mixup-tests --test golden -- --ignored bless`; see tests/golden.rs.\n\
          // Shared with cross/cortex-m4. Entries: (seed, what, k, value); k is the index of a\n\
          // single draw, or the number of values a hash covers.\n\n\
          /// The values `scenario::run` must record, in order.\n\

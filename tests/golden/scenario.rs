@@ -11,9 +11,8 @@
 // with the pinned table or prints the table anew.
 
 use mixup::{
-    Beta, Element, Implementation, Mixup, Pairing, blend, blend_inplace, blend_inplace_with,
-    blend_with, mix_batch, mix_batch_inplace, mix_batch_inplace_tiled_with, mix_batch_inplace_with,
-    mix_batch_with, mix_soft,
+    Batch, BatchMut, Beta, Draw, Draws, Element, Error, ImageLayout, Implementation, Kernels,
+    Labels, Mixup, Pairing, Permutation, Plan, SampleOp, Shape, Stores, blend, blend_inplace,
 };
 use rand_core::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -213,26 +212,27 @@ fn apply<T: Golden>(
         *l = (rng.next_u32() % CLASSES as u32) as u16;
     }
     let mut soft = [0.0f32; BATCH * CLASSES];
+    let mut records = [Draw::default(); BATCH];
     let mut partners = [0usize; BATCH];
-    let mixup = Mixup::new(0.4)
-        .and_then(|m| m.with_label_smoothing(0.1))
-        .map(|m| m.with_pairing(Pairing::Shuffle));
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let outcome = mixup.and_then(|m| {
-        m.apply(
-            &mut rng,
-            &mut batch,
-            SAMPLE,
-            &labels,
-            CLASSES,
-            &mut soft,
-            &mut partners,
-        )
-    });
-    let (lambda, mixed) = match outcome {
-        Ok(o) => (o.lambda.to_bits(), o.mixed as u64),
-        Err(_) => (u64::MAX, u64::MAX),
-    };
+    let outcome = (|| -> Result<(u64, u64), Error> {
+        let mixup = Mixup::new(0.4)?.with_pairing(Pairing::Shuffle);
+        let labels = Labels::classes(&labels, CLASSES)?.with_smoothing(0.1)?;
+        let mut view = BatchMut::new(&mut batch, ImageLayout::flat(SAMPLE))?;
+        let draws = mixup.apply(&mut rng, &mut view, &labels, &mut records, &mut soft)?;
+        // One λ per batch (the default granularity): every blended record carries it.
+        let mut lambda = 1.0f64;
+        let mut mixed = 0;
+        for (slot, d) in partners.iter_mut().zip(draws.iter()) {
+            *slot = d.partner;
+            if let SampleOp::Blend(_) = d.op {
+                lambda = d.lambda;
+                mixed = 1;
+            }
+        }
+        Ok((lambda.to_bits(), mixed))
+    })();
+    let (lambda, mixed) = outcome.unwrap_or((u64::MAX, u64::MAX));
     record(seed, whats[0], mixed as u32, lambda);
     record(seed, whats[1], BATCH as u32, nibbles(&partners));
     record(seed, whats[2], (BATCH * SAMPLE) as u32, hash_slice(&batch));
@@ -262,22 +262,37 @@ fn long_batch<T: Golden>(
         Ok(beta) => beta.sample(&mut Xoshiro256PlusPlus::seed_from_u64(seed)),
         Err(_) => 0.5,
     };
-    let partners = [2usize, 0, 1];
+    let mut partners = [2usize, 0, 1];
     let mut dst = [T::default(); 3 * LONG];
     let mut tiled_ok = true;
-    let (out_of_place, in_place) = match imp {
-        None => (
-            mix_batch(&mut dst, &src, LONG, &partners, lambda),
-            mix_batch_inplace(&mut src, LONG, &partners, lambda),
-        ),
-        Some(imp) => {
-            let mut tiled = src;
-            let mut tile = [T::default(); SMALL_TILE];
-            let r = mix_batch_inplace_tiled_with(imp, &mut tile, &mut tiled, LONG, &partners, lambda);
-            let out_of_place = mix_batch_with(imp, &mut dst, &src, LONG, &partners, lambda);
-            let in_place = mix_batch_inplace_with(imp, &mut src, LONG, &partners, lambda);
-            tiled_ok = r == in_place && tiled == src;
-            (out_of_place, in_place)
+    let layout = ImageLayout::flat(LONG);
+    let (out_of_place, in_place) = match Permutation::new(&mut partners) {
+        Err(e) => (Err(e), Err(e)),
+        Ok(perm) => {
+            let plan = Plan::same(&perm, SampleOp::Blend(lambda));
+            let kernels = match imp {
+                None => Ok(Kernels::best()),
+                Some(imp) => Kernels::new(imp),
+            };
+            match kernels {
+                Err(e) => (Err(e), Err(e)),
+                Ok(k) => {
+                    let original = src;
+                    let out_of_place = Batch::new(&original, layout)
+                        .and_then(|batch| k.mix(&mut dst, &batch, plan));
+                    let in_place = BatchMut::new(&mut src, layout)
+                        .and_then(|mut b| k.mix_inplace(&mut b, plan));
+                    if imp.is_some() {
+                        // A tile that divides no sample length: every type crosses tiles.
+                        let mut tiled = original;
+                        let small = k.with_tile_bytes(SMALL_TILE * core::mem::size_of::<T>());
+                        let r = BatchMut::new(&mut tiled, layout)
+                            .and_then(|mut b| small.mix_inplace(&mut b, plan));
+                        tiled_ok = r == in_place && tiled == src;
+                    }
+                    (out_of_place, in_place)
+                }
+            }
         }
     };
     let same = out_of_place == in_place && dst == src && tiled_ok;
@@ -285,13 +300,21 @@ fn long_batch<T: Golden>(
         seed,
         whats[0],
         (3 * LONG) as u32,
-        if out_of_place.is_ok() { hash_slice(&dst) } else { u64::MAX },
+        if out_of_place.is_ok() {
+            hash_slice(&dst)
+        } else {
+            u64::MAX
+        },
     );
     record(
         seed,
         whats[1],
         (3 * LONG) as u32,
-        if in_place.is_ok() && same { hash_slice(&src) } else { u64::MAX },
+        if in_place.is_ok() && same {
+            hash_slice(&src)
+        } else {
+            u64::MAX
+        },
     );
 }
 
@@ -330,13 +353,20 @@ fn blends<T: Golden>(
                 blend(&mut out, &a, &b, lambda),
                 blend_inplace(&mut inplace, &b, lambda).is_ok(),
             ),
-            Some(imp) => {
-                let mut streamed = [T::default(); BLEND_LEN];
-                let s = blend_with(imp, &mut streamed, &a, &b, lambda, true);
-                let r = blend_with(imp, &mut out, &a, &b, lambda, false);
-                let ok = blend_inplace_with(imp, &mut inplace, &b, lambda).is_ok();
-                (r, ok && s == r && streamed == out)
-            }
+            Some(imp) => match Kernels::new(imp) {
+                Err(e) => (Err(e), false),
+                Ok(k) => {
+                    let mut streamed = [T::default(); BLEND_LEN];
+                    let s = k
+                        .with_stores(Stores::Streaming)
+                        .blend(&mut streamed, &a, &b, lambda);
+                    let r = k
+                        .with_stores(Stores::Cached)
+                        .blend(&mut out, &a, &b, lambda);
+                    let ok = k.blend_inplace(&mut inplace, &b, lambda).is_ok();
+                    (r, ok && s == r && streamed == out)
+                }
+            },
         };
         match result {
             Ok(applied) => h.u64(applied.to_bits()),
@@ -351,24 +381,40 @@ fn blends<T: Golden>(
     record(seed, what, lambdas.len() as u32, h.finish());
 }
 
-/// Soft rows mixed with [`mix_soft`].
+/// Soft rows mixed with [`Labels::soft`] and [`Labels::mix`], λ = 0.3 for every sample.
 fn soft_rows(seed: u64, record: &mut impl FnMut(u64, &'static str, u32, u64)) {
     let mut rng = data_rng(seed, 4);
     let mut rows = [0.0f32; BATCH * CLASSES];
     for row in rows.chunks_exact_mut(CLASSES) {
-        // Multi-hot rows normalized by a power of two: exact in f32.
-        for v in row.iter_mut() {
-            *v = if rng.next_u32() & 1 == 1 { 1.0 / 16.0 } else { 0.0 };
+        // Multi-hot rows over 1, 2, 4 or 8 classes, each 1/k: exact in f32 and summing to 1.
+        let k = 1usize << (rng.next_u32() % 4);
+        let first = (rng.next_u32() as usize) % (CLASSES - k + 1);
+        for v in &mut row[first..first + k] {
+            *v = 1.0 / k as f32;
         }
     }
-    let mut partners = [0usize; BATCH];
+    let mut records = [Draw::default(); BATCH];
     let mut out = [0.0f32; BATCH * CLASSES];
     let mut draw = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let ok = Pairing::Derangement.fill(&mut draw, &mut partners).is_ok()
-        && mix_soft(&mut out, &rows, &partners, CLASSES, 0.3).is_ok();
+    let ok = (|| -> Result<(), Error> {
+        let labels = Labels::soft(&rows, CLASSES)?;
+        let mut partners = [0usize; BATCH];
+        drop(Pairing::Derangement.fill(&mut draw, &mut partners)?);
+        for (r, &p) in records.iter_mut().zip(&partners) {
+            *r = Draw {
+                partner: p,
+                op: SampleOp::Blend(0.3),
+                lambda: 0.0,
+            };
+        }
+        let shape = Shape::<f32>::new(ImageLayout::flat(1), BATCH)?;
+        let draws = Draws::new(&mut records, shape)?;
+        labels.mix(&draws, &mut out)
+    })()
+    .is_ok();
     record(
         seed,
-        "mix_soft f32",
+        "labels soft f32",
         (BATCH * CLASSES) as u32,
         if ok { hash_f32(&out) } else { u64::MAX },
     );
@@ -437,8 +483,18 @@ fn kernels(
     imp: Option<Implementation>,
     record: &mut impl FnMut(u64, &'static str, u32, u64),
 ) {
-    long_batch::<f32>(seed, imp, ["mix_batch f32", "mix_batch_inplace f32"], record);
-    long_batch::<u16>(seed, imp, ["mix_batch u16", "mix_batch_inplace u16"], record);
+    long_batch::<f32>(
+        seed,
+        imp,
+        ["mix_batch f32", "mix_batch_inplace f32"],
+        record,
+    );
+    long_batch::<u16>(
+        seed,
+        imp,
+        ["mix_batch u16", "mix_batch_inplace u16"],
+        record,
+    );
     blends::<f32>(seed, imp, "blend f32", record);
     blends::<f64>(seed, imp, "blend f64", record);
     blends::<u8>(seed, imp, "blend u8", record);
