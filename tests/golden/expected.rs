@@ -1,4 +1,4 @@
-// Pinned by `cargo test --test golden -- --ignored bless`; see tests/golden.rs.
+// Pinned by `cargo test -p mixup-tests --test golden -- --ignored bless`; see tests/golden.rs.
 // Shared with cross/cortex-m4. Entries: (seed, what, k, value); k is the index of a
 // single draw, or the number of values a hash covers.
 
