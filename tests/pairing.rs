@@ -1,7 +1,18 @@
 //! Pairings: every output is a permutation, derangements have no fixed point, and the random
 //! pairings are uniform (chi-square over all permutations, resp. derangements, of 4).
 
-use mixup::{Error, Pairing, check_permutation};
+use mixup::{Error, Pairing, Permutation};
+
+/// The check on a copy: `Ok` or the error, and the copy must come back exactly as it was.
+fn check_permutation(p: &[usize]) -> Result<(), Error> {
+    let mut copy = p.to_vec();
+    let r = Permutation::new(&mut copy).map(|perm| {
+        // While the checked view lives it reads back the same partners.
+        assert!(perm.iter().eq(p.iter().copied()), "{p:?}");
+    });
+    assert_eq!(copy, p, "the check must leave the slice as it found it");
+    r
+}
 use rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -21,7 +32,7 @@ fn every_pairing_is_a_permutation_at_every_size() {
     for n in 0..200usize {
         for pairing in ALL {
             let mut p = vec![usize::MAX; n];
-            let r = pairing.fill(&mut rng, &mut p);
+            let r = pairing.fill(&mut rng, &mut p).map(drop);
             if pairing == Pairing::Derangement && n == 1 {
                 assert_eq!(r, Err(Error::DerangementOfOne));
                 continue;
@@ -156,4 +167,40 @@ fn check_permutation_names_the_first_bad_position() {
             partner: 5000
         })
     );
+}
+
+#[test]
+fn entries_with_the_top_bits_set_are_refused_and_restored() {
+    // The check marks visited members in the entries' top bits: values that already have them
+    // set must be refused as out of range, not mistaken for marks, and come back unchanged.
+    let top = 1usize << (usize::BITS - 1);
+    for bad in [top, top | 1, usize::MAX, usize::MAX - 1, top >> 1] {
+        for n in [1usize, 2, 3, 5000] {
+            for at in [0, n / 2, n - 1] {
+                let mut p: Vec<usize> = (0..n).collect();
+                p[at] = bad;
+                let r = check_permutation(&p);
+                assert!(
+                    matches!(r, Err(Error::NotAPermutation { .. })),
+                    "n={n} at={at} {bad:#x}: {r:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_checked_permutation_reads_back_its_partners() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(8);
+    for n in [0usize, 1, 2, 17, 4097, 10_000] {
+        let mut p = vec![0usize; n];
+        let copy: Vec<usize> = {
+            let perm = Pairing::Shuffle.fill(&mut rng, &mut p).unwrap();
+            assert_eq!(perm.len(), n);
+            (0..n).map(|i| perm.get(i).unwrap()).collect()
+        };
+        // Dropping the view restores the plain indices it was read from.
+        assert_eq!(copy, p);
+        check_permutation(&p).unwrap();
+    }
 }
