@@ -3,8 +3,9 @@
 //! buffer untouched.
 
 use mixup::{
-    Beta, Element, Error, Mixup, Pairing, applied_lambda, blend, blend_inplace, mix_batch,
-    mix_batch_inplace, mix_one_hot, mix_soft,
+    Batch, BatchMut, Beta, CutMix, Draw, Draws, Element, Error, Granularity, ImageLayout, Labels,
+    Mixup, Pairing, Permutation, Plan, SampleOp, Scope, Shape, applied_lambda, blend,
+    blend_inplace, mix, mix_inplace,
 };
 use proptest::prelude::*;
 use rand_core::SeedableRng;
@@ -63,11 +64,67 @@ fn between<T: PartialOrd + Copy>(v: T, a: T, b: T) -> bool {
     lo <= v && v <= hi
 }
 
+/// One blend of every sample with its partner, out of place, through the 0.2 batch API.
+fn mix_batch<T: Element>(
+    dst: &mut [T],
+    src: &[T],
+    sample_len: usize,
+    partners: &[usize],
+    lambda: f64,
+) -> Result<(), Error> {
+    let mut p = partners.to_vec();
+    let perm = Permutation::new(&mut p)?;
+    let batch = Batch::new(src, ImageLayout::flat(sample_len))?;
+    mix(dst, &batch, Plan::same(&perm, SampleOp::Blend(lambda)))
+}
+
+/// [`mix_batch`] in place.
+fn mix_batch_inplace<T: Element>(
+    data: &mut [T],
+    sample_len: usize,
+    partners: &[usize],
+    lambda: f64,
+) -> Result<(), Error> {
+    let mut p = partners.to_vec();
+    let perm = Permutation::new(&mut p)?;
+    let mut batch = BatchMut::new(data, ImageLayout::flat(sample_len))?;
+    mix_inplace(&mut batch, Plan::same(&perm, SampleOp::Blend(lambda)))
+}
+
+/// Records blending every sample with its partner by `lambda` (checked by `Draws::new`).
+fn blend_records(partners: &[usize], lambda: f64) -> Vec<Draw> {
+    partners
+        .iter()
+        .map(|&partner| Draw {
+            partner,
+            op: SampleOp::Blend(lambda),
+            lambda: 0.0,
+        })
+        .collect()
+}
+
+/// Label rows for one λ: class labels (smoothed by `eps`) or soft rows, through `Labels::mix`.
+/// The draws are made for an `f64` shape, whose applied λ is λ itself.
+fn mix_labels(
+    labels: &Labels<'_, u32>,
+    partners: &[usize],
+    lambda: f64,
+    out: &mut [f32],
+) -> Result<(), Error> {
+    let mut records = blend_records(partners, lambda);
+    let draws = Draws::new(
+        &mut records,
+        Shape::<f64>::new(ImageLayout::flat(1), partners.len())?,
+    )?;
+    labels.mix(&draws, out)
+}
+
 /// A partner list from a pairing, or `None` for a derangement of one.
 fn partners_for(pairing: Pairing, n: usize, seed: u64) -> Option<Vec<usize>> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut p = vec![0; n];
-    pairing.fill(&mut rng, &mut p).ok().map(|_| p)
+    pairing.fill(&mut rng, &mut p).ok().map(drop)?;
+    Some(p)
 }
 
 proptest! {
@@ -164,7 +221,8 @@ proptest! {
         let labels: Vec<u32> = (0..n).map(|i| ((i as u64 * 7919 + seed) % classes as u64) as u32).collect();
         let Some(p) = partners_for(pairing, n, seed) else { return Ok(()) };
         let mut out = vec![f32::NAN; n * classes];
-        mix_one_hot(&mut out, &labels, &p, classes, l, eps).unwrap();
+        let labels = Labels::classes(&labels, classes).unwrap().with_smoothing(eps).unwrap();
+        mix_labels(&labels, &p, l, &mut out).unwrap();
         for row in out.chunks(classes) {
             let s: f64 = row.iter().map(|&v| v as f64).sum();
             prop_assert!((s - 1.0).abs() <= 4.0 * f32::EPSILON as f64, "sum {}", s);
@@ -192,7 +250,7 @@ proptest! {
         }
         let Some(p) = partners_for(pairing, n, seed) else { return Ok(()) };
         let mut out = vec![0.0f32; n * classes];
-        mix_soft(&mut out, &rows, &p, classes, l).unwrap();
+        mix_labels(&Labels::soft(&rows, classes).unwrap(), &p, l, &mut out).unwrap();
         for (i, row) in out.chunks(classes).enumerate() {
             let s: f64 = row.iter().map(|&v| v as f64).sum();
             let a: f64 = rows[i * classes..][..classes].iter().map(|&v| v as f64).sum();
@@ -206,7 +264,7 @@ proptest! {
     #[test]
     fn inplace_equals_out_of_place_for_every_pairing(
         n in 0usize..40,
-        sample_len in 0usize..40,
+        sample_len in 1usize..40,
         l in lambda(),
         pairing in pairing(),
         seed: u64,
@@ -253,7 +311,7 @@ proptest! {
     #[test]
     fn mixup_apply_mixes_data_and_labels_consistently(
         n in 1usize..24,
-        sample_len in 0usize..20,
+        sample_len in 1usize..20,
         classes in 1usize..12,
         alpha in prop_oneof![Just(5e-324), Just(f64::MAX), 0.01..10.0f64],
         p in prop_oneof![Just(0.0), Just(1.0), 0.0..=1.0f64],
@@ -261,33 +319,168 @@ proptest! {
         pairing in pairing(),
         seed: u64,
     ) {
-        let mixup = Mixup::new(alpha).unwrap().with_probability(p).unwrap()
-            .with_pairing(pairing).with_label_smoothing(eps).unwrap();
+        let mixup = Mixup::new(alpha).unwrap().with_probability(p).unwrap().with_pairing(pairing);
         let labels: Vec<u16> = (0..n).map(|i| (i % classes) as u16).collect();
+        let labels = Labels::classes(&labels, classes).unwrap().with_smoothing(eps).unwrap();
         let orig: Vec<u8> = (0..n * sample_len).map(|k| (k * 31 % 256) as u8).collect();
         let mut data = orig.clone();
         let mut soft = vec![f32::NAN; n * classes];
-        let mut partners = vec![usize::MAX; n];
+        let mut records = vec![Draw::default(); n];
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-        let r = mixup.apply(&mut rng, &mut data, sample_len, &labels, classes, &mut soft, &mut partners);
+        let mut batch = BatchMut::new(&mut data, ImageLayout::flat(sample_len)).unwrap();
+        let r = mixup.apply(&mut rng, &mut batch, &labels, &mut records, &mut soft).map(|d| d.iter().collect::<Vec<_>>());
         if pairing == Pairing::Derangement && n == 1 {
             prop_assert_eq!(r, Err(Error::DerangementOfOne));
             prop_assert_eq!(&data, &orig);
             return Ok(());
         }
-        let outcome = r.unwrap();
-        prop_assert!((0.0..=1.0).contains(&outcome.lambda));
-        // The λ returned is exactly the one the u8 kernel applies.
-        prop_assert_eq!(applied_lambda::<u8>(outcome.lambda).unwrap(), outcome.lambda);
+        let got = r.unwrap();
+        let blended: Vec<f64> = got.iter().filter(|d| matches!(d.op, SampleOp::Blend(_))).map(|d| d.lambda).collect();
+        for d in &got {
+            prop_assert!((0.0..=1.0).contains(&d.lambda));
+            match d.op {
+                // The λ recorded is exactly the one the u8 kernel applies.
+                SampleOp::Blend(_) => prop_assert_eq!(applied_lambda::<u8>(d.lambda).unwrap(), d.lambda),
+                _ => prop_assert_eq!(d.lambda, 1.0),
+            }
+        }
+        // One λ per batch with the default granularity.
+        prop_assert!(blended.windows(2).all(|w| w[0] == w[1]));
         let mut expected = vec![0u8; n * sample_len];
-        mix_batch(&mut expected, &orig, sample_len, &partners, outcome.lambda).unwrap();
-        prop_assert_eq!(&data, &expected);
-        if !outcome.mixed {
+        let partners: Vec<usize> = got.iter().map(|d| d.partner).collect();
+        let lambda = blended.first().copied().unwrap_or(1.0);
+        mix_batch(&mut expected, &orig, sample_len, &partners, lambda).unwrap();
+        if blended.is_empty() {
             prop_assert_eq!(&data, &orig);
+        } else {
+            prop_assert_eq!(&data, &expected);
+        }
+        for row in soft.chunks(classes) {
+            let s: f64 = row.iter().map(|&v| v as f64).sum();
+            prop_assert!((s - 1.0).abs() <= 4.0 * f32::EPSILON as f64, "sum {}", s);
         }
         let mut expected_soft = vec![0.0f32; n * classes];
-        mix_one_hot(&mut expected_soft, &labels, &partners, classes, outcome.lambda, eps).unwrap();
+        let mut copy = got.clone();
+        let draws = Draws::new(&mut copy, Shape::<u8>::new(ImageLayout::flat(sample_len), n).unwrap()).unwrap();
+        labels.mix(&draws, &mut expected_soft).unwrap();
         prop_assert_eq!(bits32(&soft), bits32(&expected_soft));
+    }
+
+    /// One random stream for every entry point: `draw` then `mix_inplace` and `Labels::mix`
+    /// give the bytes of `apply`, for every granularity, probability scope and CutMix switch.
+    #[test]
+    fn draw_then_mix_equals_apply(
+        n in 1usize..12,
+        (h, w) in (1usize..9, 1usize..9),
+        gran in prop_oneof![Just(Granularity::Batch), Just(Granularity::Pair), Just(Granularity::Sample)],
+        p in prop_oneof![Just(1.0), 0.0..=1.0f64],
+        cut in prop_oneof![Just(None), (0.0..=1.0f64).prop_map(Some)],
+        sample_scope: bool,
+        pairing in pairing(),
+        seed: u64,
+    ) {
+        let scope = if sample_scope { Scope::Sample } else { Scope::Batch };
+        let mut mixup = Mixup::new(0.7).unwrap().with_pairing(pairing).with_granularity(gran)
+            .with_probability(p).unwrap().with_probability_scope(scope);
+        if let Some(q) = cut {
+            mixup = mixup.with_cutmix(CutMix::new(1.0).unwrap(), q).unwrap().with_switch_scope(scope);
+        }
+        let layout = ImageLayout::nchw(2, h, w);
+        let len = layout.sample_len().unwrap();
+        let orig: Vec<f32> = (0..n * len).map(|k| (k * 7919 % 1009) as f32).collect();
+        let classes: Vec<u32> = (0..n as u32).map(|i| i % 5).collect();
+        let labels = Labels::classes(&classes, 5).unwrap();
+
+        let mut one = orig.clone();
+        let (mut rec1, mut soft1) = (vec![Draw::default(); n], vec![0.0f32; n * 5]);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let r1 = mixup
+            .apply(&mut rng, &mut BatchMut::new(&mut one, layout).unwrap(), &labels, &mut rec1, &mut soft1)
+            .map(|d| d.iter().collect::<Vec<_>>());
+
+        let mut two = orig.clone();
+        let (mut rec2, mut soft2) = (vec![Draw::default(); n], vec![0.0f32; n * 5]);
+        let mut rng2 = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let r2 = mixup.draw(&mut rng2, Shape::<f32>::new(layout, n).unwrap(), &mut rec2).and_then(|draws| {
+            mix_inplace(&mut BatchMut::new(&mut two, layout)?, &draws)?;
+            labels.mix(&draws, &mut soft2)?;
+            Ok(draws.iter().collect::<Vec<_>>())
+        });
+        prop_assert_eq!(&r1, &r2);
+        prop_assert!(bits32(&one) == bits32(&two));
+        prop_assert_eq!(bits32(&soft1), bits32(&soft2));
+        prop_assert_eq!(rng, rng2);
+    }
+
+    /// Draws replayed on a second tensor: a class-index mask gets the same CutMix rectangles as
+    /// the image, and a blend on it is refused before anything is written.
+    #[test]
+    fn draws_replay_on_a_class_index_mask(
+        n in 2usize..10,
+        (h, w) in (1usize..12, 1usize..12),
+        seed: u64,
+    ) {
+        let layout = ImageLayout::hw(h, w);
+        let len = h * w;
+        let image: Vec<f32> = (0..n * len).map(|k| k as f32).collect();
+        // The mask holds each sample's index, so a pasted pixel says where it came from.
+        let mask: Vec<u8> = (0..n * len).map(|k| (k / len) as u8).collect();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let cutmix_only = Mixup::new(1.0).unwrap().with_cutmix(CutMix::new(1.0).unwrap(), 1.0).unwrap()
+            .with_granularity(Granularity::Sample).with_pairing(Pairing::Derangement);
+        let mut records = vec![Draw::default(); n];
+        let draws = cutmix_only.draw(&mut rng, Shape::<u8>::new(layout, n).unwrap(), &mut records).unwrap();
+        let mut img = image.clone();
+        mix_inplace(&mut BatchMut::new(&mut img, layout).unwrap(), &draws).unwrap();
+        let mut m = mask.clone();
+        mix_inplace(&mut BatchMut::class_indices(&mut m, layout).unwrap(), &draws).unwrap();
+        for (i, d) in draws.iter().enumerate() {
+            let SampleOp::Paste(rect) = d.op else { panic!("CutMix with probability 1 pasted nothing: {d:?}") };
+            for y in 0..h {
+                for x in 0..w {
+                    let k = i * len + y * w + x;
+                    let inside = rect.y1 <= y && y < rect.y2 && rect.x1 <= x && x < rect.x2;
+                    let from = if inside { d.partner } else { i };
+                    prop_assert_eq!(m[k] as usize, from);
+                    prop_assert_eq!(img[k], image[from * len + y * w + x]);
+                }
+            }
+        }
+        drop(draws);
+        // A blend of class ids is refused and writes nothing.
+        let mut records = blend_records(&(0..n).rev().collect::<Vec<_>>(), 0.5);
+        let blend = Draws::new(&mut records, Shape::<u8>::new(layout, n).unwrap()).unwrap();
+        let mut m = mask.clone();
+        let r = mix_inplace(&mut BatchMut::class_indices(&mut m, layout).unwrap(), &blend);
+        prop_assert!(matches!(r, Err(Error::BlendOfClassIndices { .. })), "{:?}", r);
+        prop_assert_eq!(&m, &mask);
+    }
+
+    /// `Labels::soft` takes rows that are finite, non-negative and sum to 1 within
+    /// `SOFT_ROW_TOLERANCE`, and names the first row that is not.
+    #[test]
+    fn soft_rows_are_validated(
+        n in 1usize..8,
+        classes in 1usize..8,
+        bad_row in any::<prop::sample::Index>(),
+        kind in 0usize..5,
+    ) {
+        let mut rows = vec![0.0f32; n * classes];
+        for row in rows.chunks_mut(classes) {
+            row[0] = 1.0;
+        }
+        prop_assert!(Labels::soft(&rows, classes).is_ok());
+        let i = bad_row.index(n);
+        let row = &mut rows[i * classes..][..classes];
+        match kind {
+            0 => row[0] = f32::NAN,
+            1 => row[0] = f32::INFINITY,
+            2 => { row[0] = 2.0; if classes > 1 { row[classes - 1] = -1.0 } }
+            3 => row[0] = 1.0 + 4.0 * mixup::SOFT_ROW_TOLERANCE as f32,
+            _ => row[0] = 0.0,
+        }
+        let r = Labels::soft(&rows, classes).map(|_| ());
+        prop_assert_eq!(r, Err(Error::InvalidSoftRow { sample: i }));
     }
 
     #[test]
@@ -298,27 +491,40 @@ proptest! {
         seed: u64,
     ) {
         let mixup = Mixup::new(0.3).unwrap();
-        let mut labels: Vec<i64> = (0..n).map(|i| (i % classes) as i64).collect();
-        let mut data = vec![1.5f32; n * 4];
+        let labels: Vec<u32> = (0..n).map(|i| (i % classes) as u32).collect();
+        let labels = Labels::classes(&labels, classes).unwrap();
+        let mut data = vec![1.5f32; (n + 1) * 4];
         let mut soft = vec![-2.0f32; n * classes];
-        let mut partners = vec![7usize; n];
-        let mut data_len = n * 4;
+        let mut records = vec![Draw { partner: 7, op: SampleOp::Keep, lambda: 7.0 }; n];
+        // One thing wrong at a time: the batch size, the label buffer, the records.
+        let batch_len = if which == 0 { (n + 1) * 4 } else { n * 4 };
         match which {
-            0 => labels[n - 1] = classes as i64,
-            1 => labels[0] = -1,
-            2 => data_len += 1,
-            _ => { soft.pop(); }
+            1 => { soft.pop(); }
+            2 => { records.pop(); }
+            3 => soft.push(0.0),
+            _ => {}
         }
-        data.resize(data_len, 1.5);
         let soft_before = soft.clone();
+        let records_before = records.clone();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let untouched = rng.clone();
-        let r = mixup.apply(&mut rng, &mut data, 4, &labels, classes, &mut soft, &mut partners);
+        let mut batch = BatchMut::new(&mut data[..batch_len], ImageLayout::flat(4)).unwrap();
+        let r = mixup.apply(&mut rng, &mut batch, &labels, &mut records, &mut soft).map(drop);
         prop_assert!(r.is_err());
         prop_assert!(data.iter().all(|&v| v == 1.5));
         prop_assert_eq!(bits32(&soft), bits32(&soft_before));
-        prop_assert!(partners.iter().all(|&v| v == 7));
+        prop_assert_eq!(records, records_before);
         prop_assert_eq!(rng, untouched);
+    }
+
+    /// Out-of-range labels are refused when the labels are made, before any mixing.
+    #[test]
+    fn out_of_range_labels_are_refused(n in 1usize..10, classes in 1usize..6) {
+        let mut labels: Vec<i64> = (0..n).map(|i| (i % classes) as i64).collect();
+        labels[n - 1] = classes as i64;
+        prop_assert!(Labels::classes(&labels, classes).is_err());
+        labels[n - 1] = -1;
+        prop_assert!(Labels::classes(&labels, classes).is_err());
     }
 }
 
@@ -337,10 +543,9 @@ fn check_inplace<T: Element>(
 ) -> Result<(), TestCaseError> {
     let src: Vec<T> = (0..n * sample_len).map(gen_value).collect();
     let mut dst = vec![T::default(); n * sample_len];
-    let a1 = mix_batch(&mut dst, &src, sample_len, p, l).unwrap();
+    mix_batch(&mut dst, &src, sample_len, p, l).unwrap();
     let mut inplace = src.clone();
-    let a2 = mix_batch_inplace(&mut inplace, sample_len, p, l).unwrap();
-    prop_assert_eq!(a1, a2);
+    mix_batch_inplace(&mut inplace, sample_len, p, l).unwrap();
     prop_assert!(dst == inplace, "in-place differs from out-of-place");
     for i in 0..n {
         for e in 0..sample_len {
