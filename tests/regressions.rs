@@ -1,15 +1,25 @@
-//! Findings of the fuzz targets (fuzz/), each reduced to a minimal reproduction that fails on
-//! the code as it was found and passes with the fix.
+//! Findings of the fuzz targets (fuzz/) and of adversarial reviews, each reduced to a minimal
+//! reproduction that fails on the code as it was found and passes with the fix. They run in the
+//! test profile (overflow checks and debug assertions on) and in `--release` alike.
 //!
 //! A test marked `#[ignore]` reproduces a finding that is reported but not yet fixed in the file
 //! that owns the code; its reason names the proposed fix. Un-ignore it with the fix.
 
 use core::convert::Infallible;
-use mixup::{Beta, Error, Mixup, Pairing, applied_lambda, blend, check_permutation};
+use mixup::{
+    Batch, BatchMut, Beta, ChannelNorm, CutMix, DetectionImage, Draw, Draws, Error, ImageLayout,
+    Labels, Mixup, Normalize, Pairing, Permutation, Plan, SampleOp, Shape, applied_lambda, blend,
+    blend_inplace, canvas_layout, collate_u8, mix_detection,
+};
 use rand_core::{SeedableRng, TryRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use std::sync::mpsc;
 use std::time::Duration;
+
+/// The check on a copy, so that the caller's slice is only read.
+fn check_permutation(p: &[usize]) -> Result<(), Error> {
+    Permutation::new(&mut p.to_vec()).map(drop)
+}
 
 /// A generator that replays `script`, then continues with a seeded Xoshiro256++ (the same
 /// construction as the fuzz targets' `ScriptedRng`).
@@ -117,21 +127,17 @@ fn subnormal_alpha_never_gives_nan() {
 fn apply_with_subnormal_alpha_mixes() {
     let mixup = Mixup::new(5e-324).unwrap();
     let mut rng = Scripted::new(&[1 << 63, 0xc000_0000_0000_0000, 0, 0, u64::MAX]);
-    let mut batch = [1.0f32, 2.0, 3.0, 4.0];
+    let mut data = [1.0f32, 2.0, 3.0, 4.0];
     let mut soft = [0.0f32; 4];
-    let mut partners = [0usize; 2];
-    let outcome = mixup
-        .apply(
-            &mut rng,
-            &mut batch,
-            2,
-            &[0u8, 1],
-            2,
-            &mut soft,
-            &mut partners,
-        )
+    let mut records = [Draw::default(); 2];
+    let labels = Labels::classes(&[0u8, 1], 2).unwrap();
+    let mut batch = BatchMut::new(&mut data, ImageLayout::flat(2)).unwrap();
+    let draws = mixup
+        .apply(&mut rng, &mut batch, &labels, &mut records, &mut soft)
         .expect("valid input");
-    assert!((0.0..=1.0).contains(&outcome.lambda), "{outcome:?}");
+    for d in draws.iter() {
+        assert!((0.0..=1.0).contains(&d.lambda), "{d:?}");
+    }
 }
 
 /// Runs `f` on a watchdog thread: a call that never returns fails the test instead of hanging
@@ -191,16 +197,17 @@ fn constant_generators_do_not_hang_the_pairings() {
                 for n in [2usize, 3, 5, 7, 10, 100] {
                     let mut partners = vec![0usize; n];
                     for pairing in [Pairing::Shuffle, Pairing::Derangement] {
-                        pairing.fill(&mut Constant(word), &mut partners).unwrap();
+                        drop(pairing.fill(&mut Constant(word), &mut partners).unwrap());
                         assert!(check_permutation(&partners).is_ok());
                     }
                 }
-                let mut partners = [0usize; 5];
-                let o = Mixup::new(0.2)
+                let mut records = [Draw::default(); 5];
+                let shape = Shape::<f32>::new(ImageLayout::flat(1), 5).unwrap();
+                let draws = Mixup::new(0.2)
                     .unwrap()
-                    .draw(&mut Constant(word), &mut partners)
+                    .draw(&mut Constant(word), shape, &mut records)
                     .unwrap();
-                assert!((0.0..=1.0).contains(&o.lambda));
+                assert!(draws.iter().all(|d| (0.0..=1.0).contains(&d.lambda)));
             },
         );
     }
@@ -243,4 +250,251 @@ fn check_permutation_names_first_bad_position() {
             partner: 7
         })
     );
+}
+
+// Issue 13, an adversarial pass over the public API. Each finding below failed on 0.1.
+
+/// Finding 1: `mix_detection` multiplied `width * unit` unchecked, so two images of height 0,
+/// channel-last, with a width of `usize::MAX` (or `usize::MAX / 2` with 3 channels, 2⁶³ with 2)
+/// panicked in a debug build and returned `Ok` in release. An image has at least one element
+/// now (its sample length is computed by the one checked product, zero factor first), so such
+/// images are refused when they are made, with the same error in both profiles.
+#[test]
+fn detection_images_of_zero_elements_and_huge_sides_are_refused() {
+    for (c, h, w) in [
+        (1, 0, usize::MAX),
+        (3, 0, usize::MAX / 2),
+        (2, 0, 1usize << 63),
+        (usize::MAX, 0, 2),
+        (3, usize::MAX, 0),
+    ] {
+        for layout in [ImageLayout::nhwc(c, h, w), ImageLayout::nchw(c, h, w)] {
+            assert_eq!(layout.sample_len(), Ok(0), "{layout:?}");
+            let image = Batch::<f32>::new(&[], layout).map(drop);
+            assert_eq!(image, Err(Error::EmptySample), "{layout:?}");
+        }
+    }
+    // Images that exist give a canvas whose every product is checked: a 1×1 and a 2×3 image.
+    let (pa, pb) = ([1.0f32; 3], [2.0f32; 18]);
+    let a = DetectionImage::new(Batch::new(&pa, ImageLayout::nhwc(3, 1, 1)).unwrap(), &[]).unwrap();
+    let b = DetectionImage::new(Batch::new(&pb, ImageLayout::nhwc(3, 2, 3)).unwrap(), &[]).unwrap();
+    let layout = canvas_layout(&a, &b).unwrap();
+    assert_eq!((layout.height, layout.width), (2, 3));
+    let mut canvas = vec![0.0f32; layout.sample_len().unwrap()];
+    let mix = mix_detection(&a, &b, 0.5, &mut canvas, &mut []).unwrap();
+    assert_eq!((mix.layout, mix.boxes), (layout, 0));
+    // Pixel (0, 0) is in both images: 0.5·1 + 0.5·2; the rest only in b: 0.5·2.
+    assert_eq!(&canvas[..3], &[1.5; 3]);
+    assert!(canvas[3..].iter().all(|&v| v == 1.0));
+}
+
+/// Finding 2: `Normalize` took a standard deviation whose reciprocal overflows `f32`, and
+/// `collate_u8` then wrote NaN (std = 1e-45, mean 0: byte 0 became NaN; mean 0.5, std 1e-39:
+/// byte 128 became NaN where the exact value is 1.96e36). Such constants are refused now, and
+/// every constant that is accepted gives a finite value for every byte.
+#[test]
+fn normalization_constants_that_overflow_are_refused() {
+    for (mean, std) in [(0.0, 1e-45), (0.5, 1e-39), (1.0, 1e-39), (0.0, 1e-40)] {
+        assert_eq!(
+            Normalize::new(&[ChannelNorm { mean, std }]).err(),
+            Some(Error::NormalizationOverflow { channel: 0 }),
+            "mean {mean} std {std:e}"
+        );
+    }
+    // The smallest accepted standard deviations, every byte, blended and kept.
+    let bytes: Vec<u8> = (0..=255).collect();
+    let src = Batch::new(&bytes, ImageLayout::flat(128)).unwrap();
+    let mut partners = [1usize, 0];
+    let perm = Permutation::new(&mut partners).unwrap();
+    for std in [
+        1e-36f32,
+        1e-37,
+        1e-38,
+        2e-38,
+        3e-38,
+        1e-30,
+        1e-10,
+        1.0,
+        f32::MAX,
+    ] {
+        for mean in [0.0f32, 0.5, 1.0, -1.0, 1e30] {
+            let stats = [ChannelNorm { mean, std }];
+            let Ok(norm) = Normalize::new(&stats) else {
+                continue;
+            };
+            for op in [SampleOp::Keep, SampleOp::Blend(0.3)] {
+                let mut out = vec![0.0f32; 256];
+                collate_u8(&mut out, &src, Plan::same(&perm, op), &norm).unwrap();
+                assert!(out.iter().all(|v| v.is_finite()), "mean {mean} std {std:e}");
+            }
+        }
+    }
+}
+
+/// Finding 3: `CutMix::rect_for_lambda` returned a corrected λ below the one asked for when
+/// λ < 2⁻⁵³ (on a 1×1 image, λ = 5e-324 gave the full rectangle and λ = 0).
+#[test]
+fn cutmix_corrected_lambda_is_never_below_the_one_asked() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(13);
+    let tiny = [
+        5e-324,
+        1e-300,
+        1e-17,
+        2f64.powi(-53),
+        2f64.powi(-52),
+        1e-9,
+        1e-3,
+    ];
+    for (h, w) in [
+        (1, 1),
+        (1, 2),
+        (2, 1),
+        (3, 3),
+        (7, 224),
+        (224, 224),
+        (1, 10_000),
+    ] {
+        let layout = ImageLayout::hw(h, w);
+        for &lambda in tiny.iter().chain(&[0.0, 0.25, 0.5, 1.0 - 1e-16, 1.0]) {
+            for _ in 0..20 {
+                let (rect, corrected) = CutMix::rect_for_lambda(&mut rng, &layout, lambda).unwrap();
+                assert!(
+                    corrected >= lambda,
+                    "{h}x{w} λ={lambda:e}: {corrected:e} {rect:?}"
+                );
+                assert_eq!(corrected, layout.unpasted_fraction(&rect));
+            }
+        }
+    }
+}
+
+/// Finding 4: a zero-element shape was answered by the order of its factors:
+/// `nchw(usize::MAX, 2, 0).sample_len()` overflowed while `nhwc(2, 0, usize::MAX)` was 0. The
+/// rule now: any zero factor makes the product 0, otherwise it is checked.
+#[test]
+fn zero_element_shapes_are_zero_whatever_the_factor_order() {
+    let big = [usize::MAX, usize::MAX / 2, 1 << 63, 3];
+    for &x in &big {
+        for &y in &big {
+            for (c, h, w) in [(x, y, 0), (x, 0, y), (0, x, y)] {
+                for layout in [ImageLayout::nchw(c, h, w), ImageLayout::nhwc(c, h, w)] {
+                    assert_eq!(layout.sample_len(), Ok(0), "{layout:?}");
+                }
+            }
+            // And no zero factor: checked, never wrapped.
+            let layout = ImageLayout::nchw(x, y, 2);
+            let exact = (x as u128)
+                .checked_mul(y as u128)
+                .and_then(|p| p.checked_mul(2))
+                .filter(|&p| p <= usize::MAX as u128);
+            match layout.sample_len() {
+                Ok(n) => assert_eq!(Some(n as u128), exact),
+                Err(e) => assert_eq!((e, exact), (Error::SizeOverflow, None)),
+            }
+        }
+    }
+    assert_eq!(
+        Shape::<f32>::new(ImageLayout::nchw(usize::MAX, 2, 0), usize::MAX).map(|s| s.len()),
+        Shape::<f32>::new(ImageLayout::nhwc(2, 0, usize::MAX), usize::MAX).map(|s| s.len())
+    );
+}
+
+/// Finding 5: negative zero passed through: ε = −0.0 wrote −0.0 into label rows, and
+/// `blend::<f32>` with λ = −0.0 reported an applied λ of −0.0.
+#[test]
+fn negative_zero_comes_out_as_positive_zero() {
+    let positive = 0.0f64.to_bits();
+    assert_eq!(applied_lambda::<f32>(-0.0).unwrap().to_bits(), positive);
+    let mut out = [0.0f32; 2];
+    assert_eq!(
+        blend(&mut out, &[1.0, 2.0], &[3.0, 4.0], -0.0)
+            .unwrap()
+            .to_bits(),
+        positive
+    );
+    assert_eq!(out, [3.0, 4.0]);
+    let mut a = [1u8, 2];
+    assert_eq!(
+        blend_inplace(&mut a, &[3, 4], -0.0).unwrap().to_bits(),
+        positive
+    );
+
+    let labels = Labels::classes(&[0u8, 2, 1], 3)
+        .unwrap()
+        .with_smoothing(-0.0)
+        .unwrap();
+    assert_eq!(labels.smoothing().to_bits(), positive);
+    let mut records: Vec<Draw> = [1usize, 2, 0]
+        .iter()
+        .map(|&partner| Draw {
+            partner,
+            op: SampleOp::Blend(-0.0),
+            lambda: 0.0,
+        })
+        .collect();
+    let draws = Draws::new(
+        &mut records,
+        Shape::<f32>::new(ImageLayout::flat(1), 3).unwrap(),
+    )
+    .unwrap();
+    assert!(draws.iter().all(|d| d.lambda.to_bits() == positive));
+    let mut rows = [f32::NAN; 9];
+    labels.mix(&draws, &mut rows).unwrap();
+    assert!(rows.iter().all(|v| v.is_sign_positive()), "{rows:?}");
+    assert_eq!(rows.iter().sum::<f32>(), 3.0);
+}
+
+/// Finding 6: soft rows were not checked: `[NaN, 1]`, `[−1, 2]` and `[3, 3]` gave `Ok` and NaN
+/// or unnormalized output, against the promise that label rows sum to 1. A soft row must be
+/// finite, non-negative and sum to 1 within `SOFT_ROW_TOLERANCE`.
+#[test]
+fn invalid_soft_rows_are_refused_with_their_index() {
+    let good = [0.25f32, 0.75];
+    for bad in [
+        [f32::NAN, 1.0],
+        [-1.0, 2.0],
+        [3.0, 3.0],
+        [f32::INFINITY, 0.0],
+        [0.0, 0.0],
+    ] {
+        for at in 0..3 {
+            let mut rows = [good; 3];
+            rows[at] = bad;
+            let flat: Vec<f32> = rows.concat();
+            assert_eq!(
+                Labels::soft(&flat, 2).map(drop),
+                Err(Error::InvalidSoftRow { sample: at }),
+                "{bad:?} at {at}"
+            );
+        }
+    }
+    // Within the tolerance is accepted, and the output rows then sum to 1 within it too.
+    let eps = mixup::SOFT_ROW_TOLERANCE as f32 / 2.0;
+    let flat = [0.5 + eps, 0.5, 0.0, 1.0 - eps];
+    let labels = Labels::soft(&flat, 2).unwrap();
+    let mut records = [
+        Draw {
+            partner: 1,
+            op: SampleOp::Blend(0.5),
+            lambda: 0.0,
+        },
+        Draw {
+            partner: 0,
+            op: SampleOp::Blend(0.5),
+            lambda: 0.0,
+        },
+    ];
+    let draws = Draws::new(
+        &mut records,
+        Shape::<f32>::new(ImageLayout::flat(1), 2).unwrap(),
+    )
+    .unwrap();
+    let mut out = [0.0f32; 4];
+    labels.mix(&draws, &mut out).unwrap();
+    for row in out.chunks(2) {
+        assert!(
+            (row[0] + row[1] - 1.0).abs() <= mixup::SOFT_ROW_TOLERANCE as f32,
+            "{out:?}"
+        );
+    }
 }
