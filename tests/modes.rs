@@ -5,15 +5,32 @@
 //! element, from the original batch), never against the function's own output.
 
 use mixup::{
-    ChannelOrder, CutMix, DetectionBox, DetectionImage, Error, Granularity, ImageLayout,
-    LabelTriple, Mixup, Normalize, Pairing, Rect, SampleOp, Scope, WeightedBox, applied_lambda,
-    canvas_len, canvas_size, collate_u8, label_triples, mix_batch_per_sample,
-    mix_batch_per_sample_inplace, mix_detection, mix_one_hot_per_sample, mix_samples,
-    mix_samples_inplace, unpasted_fraction,
+    Batch, BatchMut, ChannelNorm, ChannelOrder, CutMix, DetectionBox, DetectionImage, Draw, Draws,
+    Error, Granularity, ImageLayout, LabelTriple, Labels, Mixup, Normalize, Pairing, Rect,
+    SampleOp, Scope, Shape, WeightedBox, applied_lambda, canvas_layout, collate_u8, mix,
+    mix_detection, mix_inplace,
 };
 use proptest::prelude::*;
 use rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
+
+/// One record per sample: partner and op, λ to be written by `Draws::new`.
+fn records(partners: &[usize], ops: &[SampleOp]) -> Vec<Draw> {
+    partners
+        .iter()
+        .zip(ops)
+        .map(|(&partner, &op)| Draw {
+            partner,
+            op,
+            lambda: 0.0,
+        })
+        .collect()
+}
+
+/// The λ of every record.
+fn lambdas_of(draws: &Draws<'_>) -> Vec<f64> {
+    draws.iter().map(|d| d.lambda).collect()
+}
 
 /// A random permutation of `0..n`.
 fn permutation(n: usize) -> impl Strategy<Value = Vec<usize>> {
@@ -25,7 +42,7 @@ fn lambda() -> impl Strategy<Value = f64> {
 }
 
 fn layout() -> impl Strategy<Value = ImageLayout> {
-    (1usize..4, 0usize..7, 0usize..20, any::<bool>()).prop_map(|(c, h, w, hwc)| {
+    (1usize..4, 1usize..7, 1usize..20, any::<bool>()).prop_map(|(c, h, w, hwc)| {
         if hwc {
             ImageLayout::nhwc(c, h, w)
         } else {
@@ -70,7 +87,7 @@ fn pixel_of(layout: &ImageLayout, k: usize) -> (usize, usize) {
     let (c, h, w) = (layout.channels, layout.height, layout.width);
     match layout.order {
         ChannelOrder::Chw => ((k / w) % h, k % w),
-        ChannelOrder::Hwc => (k / (w * c), (k / c) % w),
+        _ => (k / (w * c), (k / c) % w),
     }
 }
 
@@ -99,6 +116,7 @@ fn expected(layout: &ImageLayout, partners: &[usize], ops: &[SampleOp], src: &[u
                         a
                     }
                 }
+                _ => unreachable!("the strategies make Keep, Blend and Paste only"),
             };
         }
     }
@@ -112,17 +130,22 @@ proptest! {
     fn samples_inplace_and_out_of_place_follow_the_definition((layout, partners, ops, src) in batch()) {
         let want = expected(&layout, &partners, &ops, &src);
         let mut dst = vec![0u8; src.len()];
-        let mut l1 = vec![0.0; partners.len()];
-        mix_samples(&mut dst, &src, &layout, &partners, &ops, &mut l1).unwrap();
+        let mut r1 = records(&partners, &ops);
+        let draws = Draws::new(&mut r1, Shape::<u8>::new(layout, partners.len()).unwrap()).unwrap();
+        mix(&mut dst, &Batch::new(&src, layout).unwrap(), &draws).unwrap();
         prop_assert_eq!(&dst, &want);
         let mut inplace = src.clone();
-        let mut l2 = vec![0.0; partners.len()];
-        mix_samples_inplace(&mut inplace, &layout, &partners, &ops, &mut l2).unwrap();
+        mix_inplace(&mut BatchMut::new(&mut inplace, layout).unwrap(), &draws).unwrap();
         prop_assert_eq!(&inplace, &want);
-        prop_assert_eq!(&l1, &l2);
+        let l1 = lambdas_of(&draws);
         let n = layout.sample_len().unwrap();
         for (i, op) in ops.iter().enumerate() {
             prop_assert!((0.0..=1.0).contains(&l1[i]));
+            if partners[i] == i {
+                // A sample paired with itself is itself, whatever its op.
+                prop_assert_eq!(l1[i], 1.0);
+                continue;
+            }
             match *op {
                 SampleOp::Keep => {
                     prop_assert_eq!(l1[i], 1.0);
@@ -135,32 +158,37 @@ proptest! {
                     let kept = (0..layout.height * layout.width)
                         .filter(|&p| !inside(&r, (p / layout.width, p % layout.width)))
                         .count();
-                    let frac = if total == 0 { 1.0 } else { kept as f64 / total as f64 };
+                    let frac = kept as f64 / total as f64;
                     prop_assert_eq!(l1[i], frac);
                 }
+                _ => unreachable!(),
             }
         }
     }
 
     #[test]
     fn per_sample_lambdas_in_place_equal_out_of_place_f32(
-        (n, partners, lambdas, src) in (0usize..40, 0usize..10).prop_flat_map(|(len, b)| (
+        (n, partners, lambdas, src) in (1usize..40, 0usize..10).prop_flat_map(|(len, b)| (
             Just(len),
             permutation(b),
             proptest::collection::vec(lambda(), b),
             proptest::collection::vec(-1e3f32..1e3, b * len),
         ))
     ) {
-        let mut l1 = lambdas.clone();
+        let ops: Vec<SampleOp> = lambdas.iter().map(|&l| SampleOp::Blend(l)).collect();
+        let mut recs = records(&partners, &ops);
+        let layout = ImageLayout::flat(n);
+        let draws = Draws::new(&mut recs, Shape::<f32>::new(layout, partners.len()).unwrap()).unwrap();
         let mut dst = vec![0.0f32; src.len()];
-        mix_batch_per_sample(&mut dst, &src, n, &partners, &mut l1).unwrap();
+        mix(&mut dst, &Batch::new(&src, layout).unwrap(), &draws).unwrap();
         let mut inplace = src.clone();
-        let mut l2 = lambdas.clone();
-        mix_batch_per_sample_inplace(&mut inplace, n, &partners, &mut l2).unwrap();
+        mix_inplace(&mut BatchMut::new(&mut inplace, layout).unwrap(), &draws).unwrap();
         prop_assert_eq!(dst.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
                         inplace.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+        let l1 = lambdas_of(&draws);
         for i in 0..partners.len() {
-            prop_assert_eq!(l1[i], f64::from(lambdas[i] as f32));
+            let want = if partners[i] == i { 1.0 } else { f64::from(lambdas[i] as f32) };
+            prop_assert_eq!(l1[i], want);
             for k in 0..n {
                 let (a, b, v) = (src[i * n + k], src[partners[i] * n + k], dst[i * n + k]);
                 prop_assert!(a.min(b) <= v && v <= a.max(b));
@@ -181,7 +209,7 @@ proptest! {
         p_scope in prop_oneof![Just(Scope::Batch), Just(Scope::Sample)],
         s in prop_oneof![Just(0.0), Just(1.0), 0.0..=1.0f64],
         s_scope in prop_oneof![Just(Scope::Batch), Just(Scope::Sample)],
-        (h, w) in (0usize..12, 0usize..12),
+        (h, w) in (1usize..12, 1usize..12),
     ) {
         let mixup = Mixup::new(0.4).unwrap()
             .with_pairing(pairing)
@@ -192,9 +220,10 @@ proptest! {
             .with_switch_scope(s_scope);
         let layout = ImageLayout::hw(h, w);
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-        let mut partners = vec![0; n];
-        let mut ops = vec![SampleOp::Blend(0.5); n];
-        mixup.draw_per_sample(&mut rng, &layout, &mut partners, &mut ops).unwrap();
+        let mut recs = vec![Draw::default(); n];
+        let draws = mixup.draw(&mut rng, Shape::<u8>::new(layout, n).unwrap(), &mut recs).unwrap();
+        let partners: Vec<usize> = draws.iter().map(|d| d.partner).collect();
+        let ops: Vec<SampleOp> = draws.iter().map(|d| d.op).collect();
         let mut sorted = partners.clone();
         sorted.sort_unstable();
         prop_assert_eq!(sorted, (0..n).collect::<Vec<_>>());
@@ -209,6 +238,7 @@ proptest! {
                     prop_assert!(r.y1 <= r.y2 && r.y2 <= h && r.x1 <= r.x2 && r.x2 <= w);
                     prop_assert!(s > 0.0);
                 }
+                _ => unreachable!(),
             }
             if partners[i] == i {
                 prop_assert_eq!(ops[i], SampleOp::Keep);
@@ -259,7 +289,6 @@ proptest! {
             .with_granularity(Granularity::Sample)
             .with_probability(0.5).unwrap()
             .with_probability_scope(Scope::Sample)
-            .with_label_smoothing(eps).unwrap()
             .with_cutmix(CutMix::new(1.0).unwrap().with_ratio_range(0.2, 0.8).unwrap(), 0.5).unwrap()
             .with_switch_scope(Scope::Sample);
         let layout = ImageLayout::nhwc(3, 5, 4);
@@ -267,13 +296,18 @@ proptest! {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let src: Vec<u16> = (0..n * len).map(|k| (k * 2654435761 % 65536) as u16).collect();
         let labels: Vec<u32> = (0..n as u32).map(|i| i % classes as u32).collect();
+        let classes_of = Labels::classes(&labels, classes).unwrap().with_smoothing(eps).unwrap();
         let mut batch = src.clone();
         let mut soft = vec![0.0f32; n * classes];
-        let (mut partners, mut ops, mut lambdas) = (vec![0; n], vec![SampleOp::Keep; n], vec![0.0; n]);
-        mixup.apply_per_sample(&mut rng, &mut batch, &layout, &labels, classes, &mut soft,
-                               &mut partners, &mut ops, &mut lambdas).unwrap();
+        let mut recs = vec![Draw::default(); n];
+        let mut view = BatchMut::new(&mut batch, layout).unwrap();
+        let draws = mixup.apply(&mut rng, &mut view, &classes_of, &mut recs, &mut soft).unwrap();
         let mut triples = vec![LabelTriple::default(); n];
-        label_triples(&mut triples, &labels, &partners, classes, &lambdas).unwrap();
+        classes_of.triples(&draws, &mut triples).unwrap();
+        let partners: Vec<usize> = draws.iter().map(|d| d.partner).collect();
+        let ops: Vec<SampleOp> = draws.iter().map(|d| d.op).collect();
+        let lambdas = lambdas_of(&draws);
+        drop(draws);
         let (off, on) = (eps / classes as f64, 1.0 - eps + eps / classes as f64);
         for i in 0..n {
             let row = &soft[i * classes..][..classes];
@@ -289,7 +323,7 @@ proptest! {
                 prop_assert!((v as f64 - want).abs() < 1e-6);
             }
             if let SampleOp::Paste(r) = ops[i] {
-                prop_assert_eq!(lambdas[i], unpasted_fraction(5, 4, &r));
+                prop_assert_eq!(lambdas[i], layout.unpasted_fraction(&r));
                 prop_assert!((1..=4).contains(&r.height()) && (0..=3).contains(&r.width()));
             }
             if ops[i] == SampleOp::Keep || partners[i] == i {
@@ -313,7 +347,7 @@ proptest! {
         }
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         for _ in 0..8 {
-            let (r, l) = cutmix.sample(&mut rng, h, w);
+            let (r, l) = cutmix.sample(&mut rng, &ImageLayout::hw(h, w));
             prop_assert!(r.y1 <= r.y2 && r.y2 <= h && r.x1 <= r.x2 && r.x2 <= w);
             prop_assert!((0.0..=1.0).contains(&l));
             let total = h * w;
@@ -330,47 +364,52 @@ proptest! {
 
     #[test]
     fn detection_boxes_inside_the_canvas_with_weights_in_unit_interval(
-        (ha, wa, hb, wb) in (0usize..9, 0usize..9, 0usize..9, 0usize..9),
+        (ha, wa, hb, wb) in (1usize..9, 1usize..9, 1usize..9, 1usize..9),
         c in 1usize..4,
         lambda in lambda(),
         na in 0usize..4,
         nb in 0usize..4,
         hwc in any::<bool>(),
     ) {
-        let order = if hwc { ChannelOrder::Hwc } else { ChannelOrder::Chw };
+        let shape = |h, w| if hwc { ImageLayout::nhwc(c, h, w) } else { ImageLayout::nchw(c, h, w) };
+        let order = shape(1, 1).order;
         let da: Vec<u8> = (0..c * ha * wa).map(|k| (k % 200) as u8 + 1).collect();
         let db: Vec<u8> = (0..c * hb * wb).map(|k| (k % 100) as u8 + 50).collect();
         let bx = |h: usize, w: usize, k: usize| DetectionBox {
-            bbox: [0.0, 0.0, w as f32 / (k + 1) as f32, h as f32], class: k as u32 };
+            x1: 0.0, y1: 0.0, x2: w as f32 / (k + 1) as f32, y2: h as f32, class: k as u32 };
         let boxes_a: Vec<DetectionBox> = (0..na).map(|k| bx(ha, wa, k)).collect();
         let boxes_b: Vec<DetectionBox> = (0..nb).map(|k| bx(hb, wb, k + 10)).collect();
-        let a = DetectionImage { data: &da, height: ha, width: wa, boxes: &boxes_a };
-        let b = DetectionImage { data: &db, height: hb, width: wb, boxes: &boxes_b };
-        let (h, w) = canvas_size((ha, wa), (hb, wb));
-        let mut canvas = vec![7u8; canvas_len(c, (ha, wa), (hb, wb)).unwrap()];
+        let a = DetectionImage::new(Batch::new(&da, shape(ha, wa)).unwrap(), &boxes_a).unwrap();
+        let b = DetectionImage::new(Batch::new(&db, shape(hb, wb)).unwrap(), &boxes_b).unwrap();
+        let (h, w) = (ha.max(hb), wa.max(wb));
+        let canvas_shape = canvas_layout(&a, &b).unwrap();
+        prop_assert_eq!(canvas_shape, shape(h, w));
+        let mut canvas = vec![7u8; canvas_shape.sample_len().unwrap()];
         let mut out = vec![WeightedBox::default(); na + nb + 1];
-        let done = mix_detection(&mut canvas, &mut out, &a, &b, c, order, lambda).unwrap();
-        prop_assert_eq!((done.height, done.width, done.boxes), (h, w, na + nb));
+        let done = mix_detection(&a, &b, lambda, &mut canvas, &mut out).unwrap();
+        prop_assert_eq!((done.layout, done.boxes), (canvas_shape, na + nb));
         prop_assert_eq!(done.lambda, applied_lambda::<u8>(lambda).unwrap());
         for (k, x) in out[..na + nb].iter().enumerate() {
-            prop_assert!(0.0 <= x.bbox[0] && x.bbox[2] <= w as f32 && 0.0 <= x.bbox[1] && x.bbox[3] <= h as f32);
+            let o = x.object;
+            prop_assert!(0.0 <= o.x1 && o.x2 <= w as f32 && 0.0 <= o.y1 && o.y2 <= h as f32);
             prop_assert!((0.0..=1.0).contains(&x.weight));
             let want = if k < na { done.lambda } else { 1.0 - done.lambda };
             prop_assert_eq!(x.weight, want as f32);
+            prop_assert_eq!(o, if k < na { boxes_a[k] } else { boxes_b[k - na] });
         }
         prop_assert_eq!(out[na + nb], WeightedBox::default());
         // Every canvas pixel is the blend of the two images onto zeros.
-        let at = |img: &DetectionImage<'_, u8>, ch: usize, y: usize, x: usize| -> u32 {
-            if y >= img.height || x >= img.width { return 0; }
+        let at = |data: &[u8], (ih, iw): (usize, usize), ch: usize, y: usize, x: usize| -> u32 {
+            if y >= ih || x >= iw { return 0; }
             u32::from(match order {
-                ChannelOrder::Chw => img.data[(ch * img.height + y) * img.width + x],
-                ChannelOrder::Hwc => img.data[(y * img.width + x) * c + ch],
+                ChannelOrder::Chw => data[(ch * ih + y) * iw + x],
+                _ => data[(y * iw + x) * c + ch],
             })
         };
         let wq = (done.lambda * 256.0) as u32;
         for ch in 0..c { for y in 0..h { for x in 0..w {
-            let k = match order { ChannelOrder::Chw => (ch * h + y) * w + x, ChannelOrder::Hwc => (y * w + x) * c + ch };
-            let want = (wq * at(&a, ch, y, x) + (256 - wq) * at(&b, ch, y, x) + 128) >> 8;
+            let k = match order { ChannelOrder::Chw => (ch * h + y) * w + x, _ => (y * w + x) * c + ch };
+            let want = (wq * at(&da, (ha, wa), ch, y, x) + (256 - wq) * at(&db, (hb, wb), ch, y, x) + 128) >> 8;
             prop_assert_eq!(u32::from(canvas[k]), want);
         }}}
     }
@@ -380,28 +419,30 @@ proptest! {
         (layout, partners, ops, src) in batch(),
     ) {
         let c = layout.channels;
-        let mean: Vec<f32> = (0..c).map(|k| 0.4 + 0.05 * k as f32).collect();
-        let std: Vec<f32> = (0..c).map(|k| 0.2 + 0.01 * k as f32).collect();
-        let norm = Normalize::new(&mean, &std).unwrap();
+        let stats: Vec<ChannelNorm> = (0..c)
+            .map(|k| ChannelNorm { mean: 0.4 + 0.05 * k as f32, std: 0.2 + 0.01 * k as f32 })
+            .collect();
+        let norm = Normalize::new(&stats).unwrap();
         let n = layout.sample_len().unwrap();
         let mut out = vec![0.0f32; src.len()];
-        let mut lambdas = vec![0.0; partners.len()];
-        collate_u8(&mut out, &src, &layout, &partners, &ops, &mut lambdas, &norm).unwrap();
+        let mut recs = records(&partners, &ops);
+        let draws = Draws::new(&mut recs, Shape::<u8>::new(layout, partners.len()).unwrap()).unwrap();
+        let batch = Batch::new(&src, layout).unwrap();
+        collate_u8(&mut out, &batch, &draws, &norm).unwrap();
         let mut mixed = vec![0u8; src.len()];
-        let mut l2 = vec![0.0; partners.len()];
-        mix_samples(&mut mixed, &src, &layout, &partners, &ops, &mut l2).unwrap();
-        // The λ reported are those of u8 mixing: the same quantized weights.
-        prop_assert_eq!(&lambdas, &l2);
+        mix(&mut mixed, &batch, &draws).unwrap();
+        let lambdas = lambdas_of(&draws);
         let (h, w) = (layout.height, layout.width);
         for i in 0..partners.len() {
             for k in 0..n {
                 let (y, x) = pixel_of(&layout, k);
-                let ch = match layout.order { ChannelOrder::Chw => k / (h * w), ChannelOrder::Hwc => k % c };
+                let ch = match layout.order { ChannelOrder::Chw => k / (h * w), _ => k % c };
                 let o = out[i * n + (ch * h + y) * w + x];
                 let (scale, shift) = norm.constants(ch).unwrap();
                 let (a, b) = (src[i * n + k] as u32, src[partners[i] * n + k] as u32);
                 // The exact mix m = 256·(blend with the reported λ), from the definition.
                 let m = match ops[i] {
+                    _ if partners[i] == i => 256 * a,
                     SampleOp::Blend(_) => {
                         let wa = (lambdas[i] * 256.0) as u32;
                         wa * a + (256 - wa) * b
@@ -424,34 +465,41 @@ proptest! {
         let n = partners.len();
         let mut partners = partners;
         let mut ops = ops;
-        let mut lambdas = vec![0.25; n];
         match which {
             0 => partners[1] = partners[0],
             1 => ops[n - 1] = SampleOp::Blend(f64::NAN),
             2 => ops[0] = SampleOp::Paste(Rect { y1: 0, y2: layout.height + 1, x1: 0, x2: 0 }),
             3 => ops[0] = SampleOp::Blend(-0.0 - 1e-300),
-            _ => { lambdas.pop(); }
+            _ => {}
         }
+        let mut recs: Vec<Draw> = records(&partners, &ops).into_iter().map(|d| Draw { lambda: 0.25, ..d }).collect();
+        let before = recs.clone();
+        if which < 4 {
+            // Bad records are refused when the draws are made, and left as they were.
+            let r = Draws::new(&mut recs, Shape::<u8>::new(layout, n).unwrap()).map(drop);
+            prop_assert!(r.is_err());
+            // Compared as text: a NaN op is not equal to itself.
+            prop_assert_eq!(format!("{recs:?}"), format!("{before:?}"));
+            return Ok(());
+        }
+        // Draws for one sample fewer than the batch: every consumer refuses them.
+        let fewer: Vec<usize> = (0..n - 1).rev().collect();
+        let mut recs = records(&fewer, &vec![SampleOp::Blend(0.5); n - 1]);
+        let draws = Draws::new(&mut recs, Shape::<u8>::new(layout, n - 1).unwrap()).unwrap();
         let mut batch = src.clone();
-        let before_l = lambdas.clone();
-        prop_assert!(mix_samples_inplace(&mut batch, &layout, &partners, &ops, &mut lambdas).is_err());
+        prop_assert!(mix_inplace(&mut BatchMut::new(&mut batch, layout).unwrap(), &draws).is_err());
         prop_assert_eq!(&batch, &src);
-        prop_assert_eq!(&lambdas, &before_l);
         let mut dst = vec![3u8; src.len()];
-        prop_assert!(mix_samples(&mut dst, &src, &layout, &partners, &ops, &mut lambdas).is_err());
+        prop_assert!(mix(&mut dst, &Batch::new(&src, layout).unwrap(), &draws).is_err());
         prop_assert!(dst.iter().all(|&v| v == 3));
         let mut out = vec![5.0f32; src.len()];
-        let norm_means = vec![0.5f32; layout.channels];
-        let norm = Normalize::new(&norm_means, &norm_means).unwrap();
-        prop_assert!(collate_u8(&mut out, &src, &layout, &partners, &ops, &mut lambdas, &norm).is_err());
+        let stats = vec![ChannelNorm { mean: 0.5, std: 0.5 }; layout.channels];
+        let norm = Normalize::new(&stats).unwrap();
+        prop_assert!(collate_u8(&mut out, &Batch::new(&src, layout).unwrap(), &draws, &norm).is_err());
         prop_assert!(out.iter().all(|&v| v == 5.0));
-        prop_assert_eq!(&lambdas, &before_l);
         let labels = vec![0u8; n];
         let mut rows = vec![2.0f32; n];
-        let lam: Vec<f64> = ops.iter().map(|o| if let SampleOp::Blend(l) = o { *l } else { 0.5 }).collect();
-        if which <= 1 || which == 3 {
-            prop_assert!(mix_one_hot_per_sample(&mut rows, &labels, &partners, 1, &lam, 0.0).is_err());
-        }
+        prop_assert!(Labels::classes(&labels, 1).unwrap().mix(&draws, &mut rows).is_err());
         prop_assert!(rows.iter().all(|&v| v == 2.0));
     }
 }
@@ -468,20 +516,28 @@ fn bad_settings_are_refused() {
             .with_cutmix(CutMix::new(1.0).unwrap(), f64::NAN)
             .is_err()
     );
-    assert!(Normalize::new(&[f32::NAN], &[1.0]).is_err());
-    assert!(Normalize::new(&[0.0], &[f32::INFINITY]).is_err());
-    assert!(Normalize::new(&[0.0], &[-1.0]).is_err());
-    // The per-batch API refuses configurations it cannot honour, before drawing anything.
+    let norm = |mean, std| Normalize::new(&[ChannelNorm { mean, std }]).map(drop);
+    assert!(norm(f32::NAN, 1.0).is_err());
+    assert!(norm(0.0, f32::INFINITY).is_err());
+    assert!(norm(0.0, -1.0).is_err());
+    // A draw for a batch of another size than the records is refused before drawing anything.
     let m = Mixup::new(1.0)
         .unwrap()
         .with_granularity(Granularity::Sample);
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
-    let mut partners = [9usize; 2];
-    assert_eq!(
-        m.draw(&mut rng, &mut partners),
-        Err(Error::NeedsPerSampleApi)
-    );
-    assert_eq!(partners, [9, 9]);
+    let untouched = rng.clone();
+    let mut recs = [Draw {
+        partner: 9,
+        op: SampleOp::Keep,
+        lambda: 9.0,
+    }; 2];
+    let shape = Shape::<f32>::new(ImageLayout::hw(2, 2), 3).unwrap();
+    assert!(matches!(
+        m.draw(&mut rng, shape, &mut recs).map(drop),
+        Err(Error::LengthMismatch { .. })
+    ));
+    assert!(recs.iter().all(|d| d.partner == 9 && d.lambda == 9.0));
+    assert_eq!(rng, untouched);
 }
 
 #[test]
@@ -496,21 +552,15 @@ fn pair_granularity_with_flip_is_timm_pair_mode() {
     let src: Vec<f64> = (0..6).map(|k| k as f64 * 10.0).collect();
     let mut batch = src.clone();
     let mut soft = vec![0.0f32; 6 * 6];
-    let (mut partners, mut ops, mut lambdas) = (vec![0; 6], vec![SampleOp::Keep; 6], vec![0.0; 6]);
+    let mut recs = [Draw::default(); 6];
     let labels: Vec<u8> = (0..6).collect();
-    mixup
-        .apply_per_sample(
-            &mut rng,
-            &mut batch,
-            &ImageLayout::hw(1, 1),
-            &labels,
-            6,
-            &mut soft,
-            &mut partners,
-            &mut ops,
-            &mut lambdas,
-        )
+    let labels = Labels::classes(&labels, 6).unwrap();
+    let mut view = BatchMut::new(&mut batch, ImageLayout::hw(1, 1)).unwrap();
+    let draws = mixup
+        .apply(&mut rng, &mut view, &labels, &mut recs, &mut soft)
         .unwrap();
+    let lambdas = lambdas_of(&draws);
+    drop(draws);
     for i in 0..3 {
         let j = 5 - i;
         assert_eq!(lambdas[i], lambdas[j]);
@@ -546,13 +596,12 @@ fn per_sample_decisions_have_the_configured_frequencies() {
         .with_switch_scope(Scope::Sample);
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(2024);
     let (batches, n) = (2000usize, 16usize);
-    let (mut partners, mut ops) = (vec![0; n], vec![SampleOp::Keep; n]);
+    let mut recs = vec![Draw::default(); n];
+    let shape = Shape::<f64>::new(ImageLayout::hw(32, 32), n).unwrap();
     let (mut applied, mut cut, mut lambda_sum) = (0usize, 0usize, 0.0f64);
     for _ in 0..batches {
-        mixup
-            .draw_per_sample(&mut rng, &ImageLayout::hw(32, 32), &mut partners, &mut ops)
-            .unwrap();
-        for op in &ops {
+        let draws = mixup.draw(&mut rng, shape, &mut recs).unwrap();
+        for op in draws.iter().map(|d| d.op) {
             match op {
                 SampleOp::Keep => {}
                 SampleOp::Blend(l) => {
@@ -563,6 +612,7 @@ fn per_sample_decisions_have_the_configured_frequencies() {
                     applied += 1;
                     cut += 1;
                 }
+                _ => unreachable!(),
             }
         }
     }
