@@ -1,17 +1,24 @@
 //! Differential tests of the kernel implementations: every implementation this machine runs
-//! must give, bit for bit, what the scalar reference `Element::mix` gives (and copies at λ = 0
-//! and λ = 1), at every length below 300, at every offset below 16 of each slice, with special
+//! must give, bit for bit, what the documented formula gives (computed here, one element at a
+//! time, independently of the crate; copies at λ = 0 and λ = 1), at every length below 300, at every offset below 16 of each slice, with special
 //! values, and for λ at and next to 0, ½ and 1.
 //!
 //! A `harness = false` test so that it can say which implementations it exercised.
 
-use mixup::{Element, Implementation};
+use mixup::{
+    Batch, BatchMut, Element, ImageLayout, Implementation, Kernels, Permutation, Plan, SampleOp,
+    Stores,
+};
 use rand_core::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 /// An element type under test: its special values, random values and bits.
 trait Testable: Element {
     const NAME: &'static str;
+    /// The λ the kernels apply for this type: `λ` rounded to the type's weight.
+    fn applied(lambda: f64) -> f64;
+    /// The documented blend of one element, for λ strictly between the exact ends.
+    fn blend_one(a: Self, b: Self, lambda: f64) -> Self;
     fn specials() -> Vec<Self>;
     fn random(rng: &mut Xoshiro256PlusPlus) -> Self;
     fn bits(self) -> u64;
@@ -21,6 +28,25 @@ macro_rules! float_testable {
     ($t:ident, $bits:ty) => {
         impl Testable for $t {
             const NAME: &'static str = stringify!($t);
+            fn applied(lambda: f64) -> f64 {
+                lambda as $t as f64
+            }
+            fn blend_one(a: $t, b: $t, lambda: f64) -> $t {
+                // λ·a + (1 − λ)·b in the type, two roundings and no FMA; every NaN result is
+                // the one quiet NaN; the result is clamped between the inputs by compare and
+                // select (so a NaN result stays NaN).
+                let lam = lambda as $t;
+                let r = lam * a + (1.0 - lam) * b;
+                let r = if r.is_nan() { $t::NAN } else { r };
+                let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+                if r < lo {
+                    lo
+                } else if r > hi {
+                    hi
+                } else {
+                    r
+                }
+            }
             fn specials() -> Vec<$t> {
                 let mut v = vec![
                     0.0,
@@ -65,9 +91,18 @@ float_testable!(f32, u32);
 float_testable!(f64, u64);
 
 macro_rules! int_testable {
-    ($t:ident) => {
+    ($t:ident, $bits:expr) => {
         impl Testable for $t {
             const NAME: &'static str = stringify!($t);
+            fn applied(lambda: f64) -> f64 {
+                (lambda * (1u64 << $bits) as f64).round() / (1u64 << $bits) as f64
+            }
+            fn blend_one(a: $t, b: $t, lambda: f64) -> $t {
+                // w = round(λ·2ᵏ); (w·a + (2ᵏ − w)·b + 2ᵏ⁻¹) / 2ᵏ, exact in u64.
+                let one = 1u64 << $bits;
+                let w = (lambda * one as f64).round() as u64;
+                ((w * a as u64 + (one - w) * b as u64 + one / 2) >> $bits) as $t
+            }
             fn specials() -> Vec<$t> {
                 vec![0, 1, $t::MAX / 2, $t::MAX / 2 + 1, $t::MAX - 1, $t::MAX]
             }
@@ -81,14 +116,21 @@ macro_rules! int_testable {
     };
 }
 
-int_testable!(u8);
-int_testable!(u16);
+int_testable!(u8, 8);
+int_testable!(u16, 16);
 
 #[cfg(feature = "half")]
 macro_rules! half_testable {
     ($t:ident) => {
         impl Testable for half::$t {
             const NAME: &'static str = stringify!($t);
+            fn applied(lambda: f64) -> f64 {
+                lambda as f32 as f64
+            }
+            fn blend_one(a: half::$t, b: half::$t, lambda: f64) -> half::$t {
+                // Widened to f32, blended as f32, rounded back by `half` (to nearest, even).
+                half::$t::from_f32(f32::blend_one(a.to_f32(), b.to_f32(), lambda))
+            }
             fn specials() -> Vec<half::$t> {
                 use half::$t as H;
                 let mut v = vec![
@@ -153,11 +195,10 @@ fn lambdas() -> Vec<f64> {
     ]
 }
 
-/// What the kernels must give: a copy at the exact ends (λ applied 1 or 0), else `Element::mix`
-/// element by element.
-fn reference<T: Element>(a: &[T], b: &[T], lambda: f64) -> Vec<T> {
-    let w = T::weights(lambda);
-    let applied = T::applied(w);
+/// What the kernels must give: a copy at the exact ends (λ applied 1 or 0), else the documented
+/// blend element by element.
+fn reference<T: Testable>(a: &[T], b: &[T], lambda: f64) -> Vec<T> {
+    let applied = <T as Testable>::applied(lambda);
     a.iter()
         .zip(b)
         .map(|(&x, &y)| {
@@ -166,7 +207,7 @@ fn reference<T: Element>(a: &[T], b: &[T], lambda: f64) -> Vec<T> {
             } else if applied == 0.0 {
                 y
             } else {
-                T::mix(x, y, w)
+                T::blend_one(x, y, lambda)
             }
         })
         .collect()
@@ -226,20 +267,22 @@ fn blends<T: Testable>(imps: &[Implementation], seed: u64) -> usize {
                 let (a, b) = (&a_buf[oa..oa + len], &b_buf[ob..ob + len]);
                 let want = reference(a, b, lambda);
                 for &imp in imps {
-                    for streaming in [false, true] {
+                    let k = Kernels::new(imp).unwrap();
+                    for stores in [Stores::Cached, Stores::Streaming] {
                         let out = &mut out_buf[oo..oo + len];
-                        let applied = mixup::blend_with(imp, out, a, b, lambda, streaming).unwrap();
+                        let applied = k.with_stores(stores).blend(out, a, b, lambda).unwrap();
                         assert_eq!(applied, mixup::applied_lambda::<T>(lambda).unwrap());
+                        assert_eq!(applied, <T as Testable>::applied(lambda));
                         assert_same(out, &want, || {
                             format!(
-                                "blend {imp} streaming={streaming} λ={lambda} len={len} \
+                                "blend {imp} {stores:?} λ={lambda} len={len} \
                                  offsets={oo},{oa},{ob} a={a:?} b={b:?}"
                             )
                         });
                     }
                     let x = &mut out_buf[oo..oo + len];
                     x.copy_from_slice(a);
-                    mixup::blend_inplace_with(imp, x, b, lambda).unwrap();
+                    k.blend_inplace(x, b, lambda).unwrap();
                     assert_same(x, &want, || {
                         format!("blend_inplace {imp} λ={lambda} len={len} offsets={oo},{ob}")
                     });
@@ -267,7 +310,7 @@ fn batches<T: Testable>(imps: &[Implementation], seed: u64) -> usize {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut checks = 0;
     for batch_size in [1, 2, 3, 5, 8] {
-        for sample_len in [0, 1, 17, 300, 1021, 4099] {
+        for sample_len in [1, 17, 300, 1021, 4099, 40_009] {
             let src: Vec<T> = (0..batch_size * sample_len)
                 .map(|_| T::random(&mut rng))
                 .collect();
@@ -283,17 +326,41 @@ fn batches<T: Testable>(imps: &[Implementation], seed: u64) -> usize {
                         want.extend(reference(a, b, lambda));
                     }
                 }
+                let mut p = partners.clone();
+                let perm = Permutation::new(&mut p).unwrap();
+                let plan = Plan::same(&perm, SampleOp::Blend(lambda));
+                let layout = ImageLayout::flat(sample_len);
                 for &imp in imps {
                     let what = format!("batch {imp} B={batch_size} n={sample_len} λ={lambda}");
+                    let k = Kernels::new(imp).unwrap();
                     let mut dst = vec![T::default(); src.len()];
-                    mixup::mix_batch_with(imp, &mut dst, &src, sample_len, &partners, lambda)
+                    k.mix(&mut dst, &Batch::new(&src, layout).unwrap(), plan)
                         .unwrap();
                     assert_same(&dst, &want, || format!("mix_{what}"));
+                    // The default tile, one element, and a tile that divides no length here.
+                    for tile in [k.tile_bytes(), 1, 97 * std::mem::size_of::<T>()] {
+                        let mut batch = src.clone();
+                        let mut view = BatchMut::new(&mut batch, layout).unwrap();
+                        k.with_tile_bytes(tile)
+                            .mix_inplace(&mut view, plan)
+                            .unwrap();
+                        assert_same(&batch, &want, || format!("mix_inplace_{what} tile={tile}"));
+                    }
+                    // Two element ranges in either order, and several threads.
                     let mut batch = src.clone();
-                    mixup::mix_batch_inplace_with(imp, &mut batch, sample_len, &partners, lambda)
+                    let mut view = BatchMut::new(&mut batch, layout).unwrap();
+                    let cut = sample_len / 3;
+                    k.mix_inplace_range(&mut view, plan, cut..sample_len)
                         .unwrap();
-                    assert_same(&batch, &want, || format!("mix_inplace_{what}"));
-                    checks += 2;
+                    k.mix_inplace_range(&mut view, plan, 0..cut).unwrap();
+                    assert_same(&batch, &want, || format!("mix_inplace_range_{what}"));
+                    for threads in [2, 3] {
+                        let mut batch = src.clone();
+                        let mut view = BatchMut::new(&mut batch, layout).unwrap();
+                        k.mix_inplace_parallel(&mut view, plan, threads).unwrap();
+                        assert_same(&batch, &want, || format!("parallel({threads})_{what}"));
+                    }
+                    checks += 7;
                 }
             }
         }
@@ -312,7 +379,7 @@ fn large<T: Testable>(imps: &[Implementation], seed: u64) -> usize {
     let mut out = vec![T::default(); len + 1];
     for &imp in imps {
         let o = &mut out[1..];
-        mixup::blend_with(imp, o, a, b, 0.3, false).unwrap();
+        Kernels::new(imp).unwrap().blend(o, a, b, 0.3).unwrap();
         assert_same(o, &want, || format!("large blend {imp}"));
     }
     // A batch of two samples whose output is above the threshold: `mix_batch` streams it.
@@ -321,9 +388,14 @@ fn large<T: Testable>(imps: &[Implementation], seed: u64) -> usize {
     let mut want = reference(&src[..half], &src[half..], 0.3);
     want.extend(reference(&src[half..], &src[..half], 0.3));
     let dst = &mut out[..2 * half];
+    let mut partners = [1, 0];
+    let perm = Permutation::new(&mut partners).unwrap();
+    let batch = Batch::new(src, ImageLayout::flat(half)).unwrap();
     for &imp in imps {
-        mixup::mix_batch_with(imp, dst, src, half, &[1, 0], 0.3).unwrap();
-        assert_same(dst, &want, || format!("large mix_batch {imp}"));
+        let k = Kernels::new(imp).unwrap();
+        k.mix(dst, &batch, Plan::same(&perm, SampleOp::Blend(0.3)))
+            .unwrap();
+        assert_same(dst, &want, || format!("large mix {imp}"));
     }
     2 * imps.len()
 }
@@ -341,18 +413,17 @@ fn run<T: Testable>(imps: &[Implementation], seed: u64) {
 
 fn main() {
     // Unavailable implementations must be refused, not run.
-    for imp in Implementation::ALL {
-        let r = mixup::blend_with::<f32>(imp, &mut [0.0], &[1.0], &[2.0], 0.5, false);
-        assert_eq!(r.is_ok(), imp.is_available(), "{imp}");
+    for &imp in Implementation::ALL {
+        assert_eq!(Kernels::new(imp).is_ok(), imp.is_available(), "{imp}");
     }
     let imps: Vec<Implementation> = Implementation::available().collect();
     assert!(imps.contains(&Implementation::Scalar) && imps.contains(&Implementation::Baseline));
-    assert!(imps.contains(&mixup::implementation()));
+    let best = Kernels::best().implementation();
+    assert!(imps.contains(&best));
     let names: Vec<&str> = imps.iter().map(|i| i.name()).collect();
     println!(
-        "differential: implementations exercised: {} (in use: {})",
+        "differential: implementations exercised: {} (in use: {best})",
         names.join(", "),
-        mixup::implementation()
     );
     run::<f32>(&imps, 1);
     run::<f64>(&imps, 11);
