@@ -6,6 +6,7 @@
 //! can use the same weight.
 
 use crate::arch::{self, Checked, Implementation, Stores};
+use crate::element::sealed::Private;
 use crate::element::{Element, TILE_BYTES};
 use crate::error::{Error, check_len};
 
@@ -24,7 +25,10 @@ use crate::error::{Error, check_len};
 /// # Ok::<(), mixup::Error>(())
 /// ```
 pub fn applied_lambda<T: Element>(lambda: f64) -> Result<f64, Error> {
-    Ok(T::applied(T::weights(check_lambda(lambda)?)))
+    Ok(T::applied(
+        T::weights(check_lambda(lambda)?, Private),
+        Private,
+    ))
 }
 
 /// The one λ check of the crate: λ in `[0, 1]`, not NaN. Negative zero is accepted and
@@ -48,8 +52,8 @@ pub(crate) enum Weighting<W> {
 
 /// The weighting of a λ for `T` and the λ it applies.
 pub(crate) fn weighting<T: Element>(lambda: f64) -> Result<(Weighting<T::Weights>, f64), Error> {
-    let w = T::weights(check_lambda(lambda)?);
-    let applied = T::applied(w);
+    let w = T::weights(check_lambda(lambda)?, Private);
+    let applied = T::applied(w, Private);
     let plan = if applied == 1.0 {
         Weighting::CopyA
     } else if applied == 0.0 {
@@ -359,9 +363,15 @@ mod tests {
         assert_eq!(tile_for_l2(Some(1 << 20)), 64 << 10);
         assert_eq!(tile_for_l2(Some(1280 << 10)), 64 << 10);
         assert_eq!(tile_for_l2(Some(usize::MAX)), TILE_BYTES);
-        for l2 in (0..40).map(|k| 1usize << k).chain([3 << 17, 5 << 19, 48 << 10]) {
+        for l2 in (0..40)
+            .map(|k| 1usize << k)
+            .chain([3 << 17, 5 << 19, 48 << 10])
+        {
             let t = tile_for_l2(Some(l2));
-            assert!(t.is_power_of_two() && (4096..=TILE_BYTES).contains(&t), "{l2} -> {t}");
+            assert!(
+                t.is_power_of_two() && (4096..=TILE_BYTES).contains(&t),
+                "{l2} -> {t}"
+            );
         }
         assert_eq!(Kernels::best().tile_bytes(), default_tile_bytes());
     }

@@ -1,6 +1,7 @@
 //! The target-independent copies: the plain loop as the baseline compiles it, and the scalar
 //! reference.
 
+use crate::element::sealed::Private;
 use crate::element::{Element, blend_slices, blend_slices_inplace};
 
 /// The plain loop, vectorized for the baseline target features. Not inlined, so that one copy
@@ -19,7 +20,7 @@ pub(super) fn blend_inplace<T: Element>(a: &mut [T], b: &[T], w: T::Weights) {
 /// cannot be vectorized: the reference that the vector copies must match bit for bit.
 #[inline(never)]
 fn mix_one<T: Element>(a: T, b: T, w: T::Weights) -> T {
-    T::mix(a, b, w)
+    T::mix(a, b, w, Private)
 }
 
 pub(super) fn blend_scalar<T: Element>(out: &mut [T], a: &[T], b: &[T], w: T::Weights) {

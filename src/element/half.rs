@@ -95,20 +95,20 @@ macro_rules! half_element {
             const TILE: Self::Tile = [$zero; TILE_BYTES / 2];
 
             #[inline]
-            fn weights(lambda: f64) -> (f32, f32) {
-                <f32 as Kernel>::weights(lambda)
+            fn weights(lambda: f64, p: sealed::Private) -> (f32, f32) {
+                <f32 as Kernel>::weights(lambda, p)
             }
 
             #[inline]
-            fn applied(w: (f32, f32)) -> f64 {
+            fn applied(w: (f32, f32), _: sealed::Private) -> f64 {
                 w.0 as f64
             }
 
             #[inline(always)]
-            fn mix(a: $t, b: $t, w: (f32, f32)) -> $t {
+            fn mix(a: $t, b: $t, w: (f32, f32), p: sealed::Private) -> $t {
                 // The f32 result lies between the two widened inputs, which are representable
                 // in the narrow type, and rounding is monotonic: the narrow result does too.
-                $from(<f32 as Kernel>::mix($to(a), $to(b), w))
+                $from(<f32 as Kernel>::mix($to(a), $to(b), w, p))
             }
         }
     };

@@ -22,8 +22,14 @@
 mod half;
 
 /// The internals of [`Element`]. The module is private, so no code outside the crate can name
-/// this trait or call its functions (`weights` assumes a λ already checked to be in `[0, 1]`).
+/// this trait. Its methods would still be callable through an `Element` bound (a supertrait's
+/// methods come with the bound), so every one takes a [`Private`] token that only this crate
+/// can make: `weights` assumes a λ already checked to be in `[0, 1]`, and must not be reachable.
 pub(crate) mod sealed {
+    /// The proof of being inside the crate: unnameable, so unconstructible, outside it.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Private;
+
     /// What the kernels need of an element type.
     pub trait Kernel: Copy {
         /// The per-call weights: `(λ, 1 − λ)` rounded to the type for floats, the fixed-point
@@ -31,28 +37,28 @@ pub(crate) mod sealed {
         type Weights: Copy + core::fmt::Debug + Send + Sync;
 
         /// Weights for a λ already checked to be in `[0, 1]`.
-        fn weights(lambda: f64) -> Self::Weights;
+        fn weights(lambda: f64, _: Private) -> Self::Weights;
 
         /// The λ that `weights` apply, exactly.
-        fn applied(w: Self::Weights) -> f64;
+        fn applied(w: Self::Weights, _: Private) -> f64;
 
         /// One element of the blend.
-        fn mix(a: Self, b: Self, w: Self::Weights) -> Self;
+        fn mix(a: Self, b: Self, w: Self::Weights, _: Private) -> Self;
 
         /// `out[k] = mix(a[k], b[k], w)` over slices of equal length: the loop body of every
         /// compiled copy. Must give exactly the bits of [`mix`](Kernel::mix) element by element.
         #[inline(always)]
-        fn mix_slice(out: &mut [Self], a: &[Self], b: &[Self], w: Self::Weights) {
+        fn mix_slice(out: &mut [Self], a: &[Self], b: &[Self], w: Self::Weights, p: Private) {
             for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-                *o = Self::mix(x, y, w);
+                *o = Self::mix(x, y, w, p);
             }
         }
 
         /// `a[k] = mix(a[k], b[k], w)`: the in-place form of [`mix_slice`](Kernel::mix_slice).
         #[inline(always)]
-        fn mix_slice_inplace(a: &mut [Self], b: &[Self], w: Self::Weights) {
+        fn mix_slice_inplace(a: &mut [Self], b: &[Self], w: Self::Weights, p: Private) {
             for (x, &y) in a.iter_mut().zip(b) {
-                *x = Self::mix(*x, y, w);
+                *x = Self::mix(*x, y, w, p);
             }
         }
 
@@ -77,7 +83,14 @@ pub(crate) mod sealed {
 /// feature `half::f16` and `half::bf16` (blended in f32, stored back in the input type).
 ///
 /// Sealed: the exactness guarantees are proven for these types only, and the kernel internals
-/// are not part of the public API.
+/// are not part of the public API: they cannot be called from outside the crate, even through
+/// an `Element` bound.
+///
+/// ```compile_fail
+/// fn weights<T: mixup::Element>() -> f64 {
+///     T::applied(T::weights(2.0)) // an unchecked λ: refused at compile time
+/// }
+/// ```
 pub trait Element:
     Copy + Default + PartialEq + core::fmt::Debug + Send + Sync + sealed::Kernel
 {
@@ -110,18 +123,18 @@ macro_rules! float_element {
             const TILE: Self::Tile = [0.0; TILE_BYTES / core::mem::size_of::<$t>()];
 
             #[inline]
-            fn weights(lambda: f64) -> ($t, $t) {
+            fn weights(lambda: f64, _: sealed::Private) -> ($t, $t) {
                 let lam = lambda as $t;
                 (lam, 1.0 - lam)
             }
 
             #[inline]
-            fn applied(w: ($t, $t)) -> f64 {
+            fn applied(w: ($t, $t), _: sealed::Private) -> f64 {
                 w.0 as f64
             }
 
             #[inline(always)]
-            fn mix(a: $t, b: $t, (lam, mu): ($t, $t)) -> $t {
+            fn mix(a: $t, b: $t, (lam, mu): ($t, $t), _: sealed::Private) -> $t {
                 let r = lam * a + mu * b;
                 // Which NaN an operation returns depends on its operand order, which the
                 // optimizer may swap differently in each compiled copy of the loop, and the NaN
@@ -159,7 +172,7 @@ macro_rules! int_element {
             const TILE: Self::Tile = [0; TILE_BYTES / core::mem::size_of::<$t>()];
 
             #[inline]
-            fn weights(lambda: f64) -> ($wide, $wide) {
+            fn weights(lambda: f64, _: sealed::Private) -> ($wide, $wide) {
                 const ONE: $wide = 1 << $bits;
                 // λ·2ᵏ is exact (a power-of-two scaling) and in [0, 2ᵏ]. `round` is exact too,
                 // where `floor(x + 0.5)` would round the addition first and turn the largest
@@ -169,12 +182,12 @@ macro_rules! int_element {
             }
 
             #[inline]
-            fn applied(w: ($wide, $wide)) -> f64 {
+            fn applied(w: ($wide, $wide), _: sealed::Private) -> f64 {
                 w.0 as f64 / (1u64 << $bits) as f64
             }
 
             #[inline(always)]
-            fn mix(a: $t, b: $t, (wa, wb): ($wide, $wide)) -> $t {
+            fn mix(a: $t, b: $t, (wa, wb): ($wide, $wide), _: sealed::Private) -> $t {
                 // wa + wb = 2ᵏ and a, b < 2ᵏ: the sum is at most 2ᵏ·(2ᵏ − 1) + 2ᵏ⁻¹ < 2²ᵏ, no overflow.
                 // Wrapping operations therefore change nothing, but keep builds with overflow
                 // checks (the test profile) vectorizing the same loop that release builds run.
@@ -193,7 +206,7 @@ int_element!(
     u16,
     8,
     #[inline(always)]
-    fn mix_slice(out: &mut [u8], a: &[u8], b: &[u8], w: (u16, u16)) {
+    fn mix_slice(out: &mut [u8], a: &[u8], b: &[u8], w: (u16, u16), p: sealed::Private) {
         let (o2, ot) = out.as_chunks_mut::<2>();
         let (a2, at) = a.as_chunks::<2>();
         let (b2, bt) = b.as_chunks::<2>();
@@ -201,18 +214,18 @@ int_element!(
             *o = mix_byte_pair(*x, *y, w);
         }
         for ((o, &x), &y) in ot.iter_mut().zip(at).zip(bt) {
-            *o = <u8 as sealed::Kernel>::mix(x, y, w);
+            *o = <u8 as sealed::Kernel>::mix(x, y, w, p);
         }
     },
     #[inline(always)]
-    fn mix_slice_inplace(a: &mut [u8], b: &[u8], w: (u16, u16)) {
+    fn mix_slice_inplace(a: &mut [u8], b: &[u8], w: (u16, u16), p: sealed::Private) {
         let (a2, at) = a.as_chunks_mut::<2>();
         let (b2, bt) = b.as_chunks::<2>();
         for (x, y) in a2.iter_mut().zip(b2) {
             *x = mix_byte_pair(*x, *y, w);
         }
         for (x, &y) in at.iter_mut().zip(bt) {
-            *x = <u8 as sealed::Kernel>::mix(*x, y, w);
+            *x = <u8 as sealed::Kernel>::mix(*x, y, w, p);
         }
     }
 );
@@ -247,18 +260,18 @@ fn mix_byte_pair(a: [u8; 2], b: [u8; 2], (wa, wb): (u16, u16)) -> [u8; 2] {
 /// `u8` uses a body of its own ([`mix_byte_pair`]), equal bit for bit.
 #[inline(always)]
 pub(crate) fn blend_slices<T: Element>(out: &mut [T], a: &[T], b: &[T], w: T::Weights) {
-    T::mix_slice(out, a, b, w);
+    T::mix_slice(out, a, b, w, sealed::Private);
 }
 
 /// In-place form of [`blend_slices`]: `a = λ·a + μ·b`.
 #[inline(always)]
 pub(crate) fn blend_slices_inplace<T: Element>(a: &mut [T], b: &[T], w: T::Weights) {
-    T::mix_slice_inplace(a, b, w);
+    T::mix_slice_inplace(a, b, w, sealed::Private);
 }
 
 #[cfg(test)]
 mod tests {
-    use super::sealed::Kernel;
+    use super::sealed::{Kernel, Private};
 
     #[test]
     fn byte_pairs_match_the_byte_formula_exhaustively_in_a() {
@@ -271,18 +284,18 @@ mod tests {
                 let b: std::vec::Vec<u8> = a.iter().map(|&x| x ^ bv).collect();
                 let mut out = std::vec![0u8; a.len() + 1];
                 let n = a.len();
-                u8::mix_slice(&mut out[..n], &a, &b, w);
+                u8::mix_slice(&mut out[..n], &a, &b, w, Private);
                 let mut inplace = a.clone();
-                u8::mix_slice_inplace(&mut inplace, &b, w);
+                u8::mix_slice_inplace(&mut inplace, &b, w, Private);
                 for k in 0..n {
-                    let want = u8::mix(a[k], b[k], w);
+                    let want = u8::mix(a[k], b[k], w, Private);
                     assert_eq!(out[k], want, "w={wa} a={} b={}", a[k], b[k]);
                     assert_eq!(inplace[k], want);
                 }
                 // An odd length exercises the tail.
                 let mut odd = std::vec![0u8; 3];
-                u8::mix_slice(&mut odd, &a[..3], &b[..3], w);
-                assert_eq!(odd[2], u8::mix(a[2], b[2], w));
+                u8::mix_slice(&mut odd, &a[..3], &b[..3], w, Private);
+                assert_eq!(odd[2], u8::mix(a[2], b[2], w, Private));
             }
         }
     }
