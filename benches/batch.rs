@@ -1,76 +1,175 @@
-//! Batch mixing against the memory bound: `mix_batch_inplace` on ImageNet-shaped f32 batches
-//! with shuffled partners, next to `copy_from_slice` of the same bytes between two preallocated
-//! buffers, in the same run. Also the tile-size sweep behind the in-place tile.
+//! Batch mixing against the memory bound, measured in the same run:
+//!
+//! * `pass`: an in-place pass `x = 0.5·x + 0.25` (`u8`: `x/2 + 16`) over the same bytes, one
+//!   read and one write per element, the least traffic any in-place mix can have;
+//! * `copy_from_slice` of the same bytes between two preallocated buffers;
+//! * `mix_inplace` with `Pairing::Shuffle` partners and λ = 0.3, one thread, and
+//!   `mix_inplace_parallel` on every core.
+//!
+//! For `f32` and `u8`, B = 64, 256 and 512 of 3×224×224 (from 9.6 MB to 308 MB: on both sides
+//! of any last-level cache) and a cache-resident 128×3×32×32. Then the linear-time check (one
+//! element per sample, B = 2¹⁶ … 2²⁰, time per element flat) and the tile sweep. The cache sizes
+//! of the machine are printed first: a figure means something only next to them.
 //!
 //! `cargo bench --bench batch -- --warm-up-time 1 --measurement-time 3`
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use mixup::Pairing;
+use mixup::{BatchMut, Element, ImageLayout, Kernels, Pairing, Permutation, Plan, SampleOp};
 use rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use std::hint::black_box;
 
-const SAMPLE: usize = 3 * 224 * 224;
-
-fn batch(b: usize) -> Vec<f32> {
-    (0..b * SAMPLE).map(|k| (k % 251) as f32 / 251.0).collect()
+/// The machine's caches as Linux reports them (cpu0), e.g. `L1d 48K, L2 2048K, L3 105M`.
+fn caches() -> String {
+    let base = "/sys/devices/system/cpu/cpu0/cache";
+    let mut parts = Vec::new();
+    for index in 0..8 {
+        let read = |f: &str| std::fs::read_to_string(format!("{base}/index{index}/{f}"));
+        let (Ok(level), Ok(kind), Ok(size)) = (read("level"), read("type"), read("size")) else {
+            break;
+        };
+        let kind = match kind.trim() {
+            "Data" => "d",
+            "Instruction" => continue,
+            _ => "",
+        };
+        parts.push(format!("L{}{kind} {}", level.trim(), size.trim()));
+    }
+    if parts.is_empty() {
+        "cache sizes unknown (no /sys/devices/system/cpu/cpu0/cache)".to_string()
+    } else {
+        parts.join(", ")
+    }
 }
 
-fn partners(b: usize) -> Vec<usize> {
+fn shuffled(b: usize) -> Vec<usize> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
     let mut p = vec![0; b];
-    Pairing::Shuffle.fill(&mut rng, &mut p).unwrap();
+    drop(Pairing::Shuffle.fill(&mut rng, &mut p).unwrap());
     p
 }
 
-fn inplace_vs_copy(c: &mut Criterion) {
-    for b in [64usize, 256] {
-        let mut g = c.benchmark_group(format!("batch_{b}x3x224x224_f32"));
-        g.sample_size(10);
-        g.throughput(Throughput::Bytes((b * SAMPLE * 4) as u64));
-        let partners = partners(b);
-        // Two buffers only: the copy reads `x` into `y`, the mix works on `x` in place.
-        let mut x = batch(b);
-        let mut y = vec![0.0f32; x.len()];
-        g.bench_function("copy_from_slice", |bench| {
+/// One element type's bound and mixes for a batch of `b` samples of `layout`.
+fn group<T: Element>(
+    c: &mut Criterion,
+    name: &str,
+    (b, layout): (usize, ImageLayout),
+    value: impl Fn(usize) -> T,
+    pass: impl Fn(T) -> T + Copy,
+) {
+    let n = layout.sample_len().unwrap();
+    let bytes = b * n * std::mem::size_of::<T>();
+    let mut g = c.benchmark_group(format!(
+        "batch_{b}x{}x{}x{}_{name}",
+        layout.channels, layout.height, layout.width
+    ));
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes(bytes as u64));
+    let mut x: Vec<T> = (0..b * n).map(value).collect();
+    let mut y = x.clone();
+    g.bench_function("pass", |bench| {
+        bench.iter(|| {
+            for v in black_box(&mut x).iter_mut() {
+                *v = pass(*v);
+            }
+        })
+    });
+    g.bench_function("copy_from_slice", |bench| {
+        bench.iter(|| {
+            y.copy_from_slice(black_box(&x));
+            black_box(&mut y);
+        })
+    });
+    let mut partners = shuffled(b);
+    let perm = Permutation::new(&mut partners).unwrap();
+    let plan = Plan::same(&perm, SampleOp::Blend(0.3));
+    let kernels = Kernels::best();
+    g.bench_function("mix_inplace", |bench| {
+        bench.iter(|| {
+            let mut batch = BatchMut::new(black_box(&mut x), layout).unwrap();
+            kernels.mix_inplace(&mut batch, plan).unwrap();
+        })
+    });
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    if threads > 1 {
+        g.bench_function(format!("mix_inplace_parallel_{threads}"), |bench| {
             bench.iter(|| {
-                y.copy_from_slice(black_box(&x));
-                black_box(&mut y);
+                let mut batch = BatchMut::new(black_box(&mut x), layout).unwrap();
+                kernels
+                    .mix_inplace_parallel(&mut batch, plan, threads)
+                    .unwrap();
             })
         });
-        g.bench_function("mix_batch_inplace", |bench| {
-            bench.iter(|| mixup::mix_batch_inplace(black_box(&mut x), SAMPLE, &partners, 0.3))
+    }
+    g.finish();
+}
+
+fn against_the_bound(c: &mut Criterion) {
+    let k = Kernels::best();
+    println!(
+        "batch bench: {}; kernels {}, in-place tile {} B",
+        caches(),
+        k.implementation(),
+        k.tile_bytes()
+    );
+    let imagenet = ImageLayout::nchw(3, 224, 224);
+    for shape in [
+        (128, ImageLayout::nchw(3, 32, 32)),
+        (64, imagenet),
+        (256, imagenet),
+        (512, imagenet),
+    ] {
+        group::<f32>(c, "f32", shape, |k| (k % 251) as f32, |v| 0.5 * v + 0.25);
+        group::<u8>(c, "u8", shape, |k| (k % 251) as u8, |v| v / 2 + 16);
+    }
+}
+
+/// One element per sample: the cycle walk must cost the same per element at every batch size.
+fn linear_time(c: &mut Criterion) {
+    let mut g = c.benchmark_group("linear_time_1_element_per_sample_f32");
+    g.sample_size(10);
+    for log_b in [16u32, 18, 20] {
+        let b = 1usize << log_b;
+        g.throughput(Throughput::Elements(b as u64));
+        let mut x: Vec<f32> = (0..b).map(|k| k as f32).collect();
+        let mut partners = shuffled(b);
+        let perm = Permutation::new(&mut partners).unwrap();
+        let plan = Plan::same(&perm, SampleOp::Blend(0.3));
+        g.bench_function(BenchmarkId::new("mix_inplace", b), |bench| {
+            bench.iter(|| {
+                let mut batch = BatchMut::new(black_box(&mut x), ImageLayout::flat(1)).unwrap();
+                mixup::mix_inplace(&mut batch, plan).unwrap();
+            })
         });
-        if b == 64 {
-            g.bench_function("mix_batch", |bench| {
-                bench.iter(|| mixup::mix_batch(&mut y, black_box(&x), SAMPLE, &partners, 0.3))
-            });
-        }
-        g.finish();
     }
+    g.finish();
 }
 
-/// The in-place mix with tiles from 1 KiB to 32 KiB on both batches (the crate uses 8 KiB).
+/// The in-place mix with tiles from 2 KiB to the largest on 256×3×224×224 f32.
 fn tiles(c: &mut Criterion) {
-    let imp = mixup::implementation();
-    for b in [64usize, 256] {
-        let mut g = c.benchmark_group(format!("tile_{b}x3x224x224_f32"));
-        g.sample_size(10);
-        g.throughput(Throughput::Bytes((b * SAMPLE * 4) as u64));
-        let partners = partners(b);
-        let mut x = batch(b);
-        for bytes in [1024usize, 2048, 4096, 8192, 16384, 32768] {
-            let mut tile = vec![0.0f32; bytes / 4];
-            g.bench_function(BenchmarkId::from_parameter(bytes), |bench| {
-                bench.iter(|| {
-                    let (t, x) = (&mut tile, &mut x);
-                    mixup::mix_batch_inplace_tiled_with(imp, t, x, SAMPLE, &partners, 0.3)
-                })
-            });
-        }
-        g.finish();
+    let b = 256;
+    let layout = ImageLayout::nchw(3, 224, 224);
+    let n = layout.sample_len().unwrap();
+    let mut g = c.benchmark_group(format!("tile_{b}x3x224x224_f32"));
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes((b * n * 4) as u64));
+    let mut x: Vec<f32> = (0..b * n).map(|k| (k % 251) as f32).collect();
+    let mut partners = shuffled(b);
+    let perm = Permutation::new(&mut partners).unwrap();
+    let plan = Plan::same(&perm, SampleOp::Blend(0.3));
+    let mut bytes = 2048;
+    while bytes <= Kernels::MAX_TILE_BYTES {
+        let k = Kernels::best().with_tile_bytes(bytes);
+        g.bench_function(BenchmarkId::from_parameter(bytes), |bench| {
+            bench.iter(|| {
+                let mut batch = BatchMut::new(black_box(&mut x), layout).unwrap();
+                k.mix_inplace(&mut batch, plan).unwrap();
+            })
+        });
+        bytes *= 2;
     }
+    g.finish();
 }
 
-criterion_group!(benches, inplace_vs_copy, tiles);
+criterion_group!(benches, against_the_bound, linear_time, tiles);
 criterion_main!(benches);

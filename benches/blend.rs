@@ -4,7 +4,7 @@
 //! `cargo bench --bench blend -- --warm-up-time 1 --measurement-time 3`
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use mixup::{Element, Implementation};
+use mixup::{Element, Implementation, Kernels, Stores};
 use std::hint::black_box;
 
 fn inputs<T: Element>(n: usize, f: impl Fn(usize) -> T) -> (Vec<T>, Vec<T>, Vec<T>) {
@@ -29,8 +29,9 @@ fn l1(c: &mut Criterion) {
     g.throughput(Throughput::Elements(n as u64));
     let (a, b, mut out) = inputs(n, pixel_f32);
     for imp in Implementation::available() {
+        let k = Kernels::new(imp).unwrap().with_stores(Stores::Cached);
         g.bench_function(BenchmarkId::from_parameter(imp), |bench| {
-            bench.iter(|| mixup::blend_with(imp, &mut out, black_box(&a), &b, 0.3, false))
+            bench.iter(|| k.blend(&mut out, black_box(&a), &b, 0.3))
         });
     }
     g.finish();
@@ -64,7 +65,8 @@ fn l2_types(c: &mut Criterion) {
 /// Out-of-place f32 blends of growing outputs with ordinary and with non-temporal stores, to
 /// place the threshold above which `blend` streams.
 fn streaming(c: &mut Criterion) {
-    let imp = mixup::implementation();
+    let cached = Kernels::best().with_stores(Stores::Cached);
+    let streamed = Kernels::best().with_stores(Stores::Streaming);
     let mut g = c.benchmark_group("blend_stores_f32");
     g.sample_size(10);
     for mib in [4usize, 16, 64] {
@@ -72,11 +74,11 @@ fn streaming(c: &mut Criterion) {
         g.throughput(Throughput::Bytes((3 * n * 4) as u64));
         let (a, b, mut out) = inputs(n, pixel_f32);
         g.bench_function(BenchmarkId::new("cached", format!("{mib}MiB")), |bench| {
-            bench.iter(|| mixup::blend_cached_with(imp, &mut out, black_box(&a), &b, 0.3))
+            bench.iter(|| cached.blend(&mut out, black_box(&a), &b, 0.3))
         });
         g.bench_function(
             BenchmarkId::new("streaming", format!("{mib}MiB")),
-            |bench| bench.iter(|| mixup::blend_with(imp, &mut out, black_box(&a), &b, 0.3, true)),
+            |bench| bench.iter(|| streamed.blend(&mut out, black_box(&a), &b, 0.3)),
         );
         g.bench_function(BenchmarkId::new("copy", format!("{mib}MiB")), |bench| {
             bench.iter(|| out.copy_from_slice(black_box(&a)))

@@ -6,9 +6,9 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mixup::{
-    ChannelOrder, CutMix, DetectionImage, ImageLayout, Normalize, Pairing, SampleOp, collate_u8,
-    mix_batch_inplace, mix_batch_per_sample_inplace, mix_detection, mix_samples,
-    mix_samples_inplace,
+    Batch, BatchMut, ChannelNorm, CutMix, DetectionImage, Draw, Draws, ImageLayout, Normalize,
+    Pairing, Permutation, Plan, SampleOp, Shape, canvas_layout, collate_u8, mix, mix_detection,
+    mix_inplace,
 };
 use rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -23,8 +23,21 @@ const W: usize = 224;
 fn partners() -> Vec<usize> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
     let mut p = vec![0; B];
-    Pairing::Shuffle.fill(&mut rng, &mut p).unwrap();
+    drop(Pairing::Shuffle.fill(&mut rng, &mut p).unwrap());
     p
+}
+
+/// One record per sample with `partners` and `ops`.
+fn records(partners: &[usize], ops: &[SampleOp]) -> Vec<Draw> {
+    partners
+        .iter()
+        .zip(ops)
+        .map(|(&partner, &op)| Draw {
+            partner,
+            op,
+            lambda: 0.0,
+        })
+        .collect()
 }
 
 /// One λ per sample, away from 0 and 1 so that every sample is blended.
@@ -43,28 +56,29 @@ fn collate(c: &mut Criterion) {
 fn collate_at(c: &mut Criterion, h: usize, w: usize) {
     let partners = partners();
     let ops: Vec<SampleOp> = lambdas().into_iter().map(SampleOp::Blend).collect();
-    let keep = vec![SampleOp::Keep; B];
-    let identity: Vec<usize> = (0..B).collect();
-    let norm = Normalize::new(&[0.485, 0.456, 0.406], &[0.229, 0.224, 0.225]).unwrap();
+    let mut identity: Vec<usize> = (0..B).collect();
+    let identity = Permutation::new(&mut identity).unwrap();
+    let keep = Plan::same(&identity, SampleOp::Keep);
+    let norm = Normalize::new(&ChannelNorm::IMAGENET).unwrap();
     let src: Vec<u8> = (0..B * C * h * w).map(|k| (k * 31 % 251) as u8).collect();
     let mut mixed = vec![0u8; src.len()];
     let mut out = vec![0.0f32; src.len()];
-    let mut lam = vec![0.0; B];
 
     let mut g = c.benchmark_group(format!("collate_{B}x{C}x{h}x{w}_u8_to_f32"));
     g.sample_size(10)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4))
         .throughput(Throughput::Bytes(src.len() as u64));
-    for layout in [ImageLayout::nhwc(C, h, w), ImageLayout::nchw(C, h, w)] {
-        let tag = if layout == ImageLayout::nhwc(C, h, w) {
-            "hwc"
-        } else {
-            "chw"
-        };
+    for (tag, layout) in [
+        ("hwc", ImageLayout::nhwc(C, h, w)),
+        ("chw", ImageLayout::nchw(C, h, w)),
+    ] {
+        let batch = Batch::new(&src, layout).unwrap();
+        let mut recs = records(&partners, &ops);
+        let draws = Draws::new(&mut recs, Shape::<u8>::new(layout, B).unwrap()).unwrap();
         g.bench_function(format!("fused_{tag}"), |b| {
             b.iter(|| {
-                collate_u8(&mut out, &src, &layout, &partners, &ops, &mut lam, &norm).unwrap();
+                collate_u8(&mut out, &batch, &draws, &norm).unwrap();
                 black_box(&out);
             })
         });
@@ -72,9 +86,18 @@ fn collate_at(c: &mut Criterion, h: usize, w: usize) {
         // normalization code, with every sample kept).
         g.bench_function(format!("two_pass_{tag}"), |b| {
             b.iter(|| {
-                mix_samples(&mut mixed, &src, &layout, &partners, &ops, &mut lam).unwrap();
-                collate_u8(&mut out, &mixed, &layout, &identity, &keep, &mut lam, &norm).unwrap();
+                mix(&mut mixed, &batch, &draws).unwrap();
+                let m = Batch::new(&mixed, layout).unwrap();
+                collate_u8(&mut out, &m, keep, &norm).unwrap();
                 black_box(&out);
+            })
+        });
+        // The bound: reading the bytes once and writing the f32 output once.
+        g.bench_function(format!("copy_f32_output_bound_{tag}"), |b| {
+            let mut other = vec![0.0f32; out.len()];
+            b.iter(|| {
+                other.copy_from_slice(black_box(&out));
+                black_box(&other);
             })
         });
     }
@@ -87,7 +110,6 @@ fn per_sample_inplace(c: &mut Criterion) {
     let len = C * H * W;
     let mut batch: Vec<f32> = (0..B * len).map(|k| (k % 1000) as f32).collect();
     let mut copy = vec![0.0f32; batch.len()];
-    let mut lam = lambdas.clone();
 
     let mut g = c.benchmark_group("inplace_64x3x224x224_f32");
     g.sample_size(10)
@@ -100,16 +122,23 @@ fn per_sample_inplace(c: &mut Criterion) {
             black_box(&copy);
         })
     });
+    let layout = ImageLayout::flat(len);
+    let mut p = partners.clone();
+    let perm = Permutation::new(&mut p).unwrap();
     g.bench_function("one_lambda", |b| {
         b.iter(|| {
-            mix_batch_inplace(&mut batch, len, &partners, 0.3).unwrap();
+            let mut view = BatchMut::new(&mut batch, layout).unwrap();
+            mix_inplace(&mut view, Plan::same(&perm, SampleOp::Blend(0.3))).unwrap();
             black_box(&batch);
         })
     });
+    let ops: Vec<SampleOp> = lambdas.iter().map(|&l| SampleOp::Blend(l)).collect();
+    let mut recs = records(&partners, &ops);
+    let draws = Draws::new(&mut recs, Shape::<f32>::new(layout, B).unwrap()).unwrap();
     g.bench_function("per_sample_lambda", |b| {
         b.iter(|| {
-            lam.copy_from_slice(&lambdas);
-            mix_batch_per_sample_inplace(&mut batch, len, &partners, &mut lam).unwrap();
+            let mut view = BatchMut::new(&mut batch, layout).unwrap();
+            mix_inplace(&mut view, &draws).unwrap();
             black_box(&batch);
         })
     });
@@ -127,9 +156,10 @@ fn cutmix_and_detection(c: &mut Criterion) {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
     let cutmix = CutMix::new(1.0).unwrap();
     let ops: Vec<SampleOp> = (0..B)
-        .map(|_| SampleOp::Paste(cutmix.sample(&mut rng, H, W).0))
+        .map(|_| SampleOp::Paste(cutmix.sample(&mut rng, &layout).0))
         .collect();
-    let mut lam = vec![0.0; B];
+    let mut recs = records(&partners, &ops);
+    let draws = Draws::new(&mut recs, Shape::<f32>::new(layout, B).unwrap()).unwrap();
 
     let mut g = c.benchmark_group("cutmix_64x3x224x224_f32");
     g.sample_size(10)
@@ -144,7 +174,7 @@ fn cutmix_and_detection(c: &mut Criterion) {
     });
     g.bench_function("per_sample_rects_inplace", |b| {
         b.iter(|| {
-            mix_samples_inplace(&mut batch, &layout, &partners, &ops, &mut lam).unwrap();
+            mix_inplace(&mut BatchMut::new(&mut batch, layout).unwrap(), &draws).unwrap();
             black_box(&batch);
         })
     });
@@ -153,19 +183,12 @@ fn cutmix_and_detection(c: &mut Criterion) {
     let (ha, wa, hb, wb) = (480, 640, 512, 512);
     let da: Vec<u8> = (0..3 * ha * wa).map(|k| (k % 251) as u8).collect();
     let db: Vec<u8> = (0..3 * hb * wb).map(|k| (k % 241) as u8).collect();
-    let a = DetectionImage {
-        data: &da,
-        height: ha,
-        width: wa,
-        boxes: &[],
-    };
-    let b_img = DetectionImage {
-        data: &db,
-        height: hb,
-        width: wb,
-        boxes: &[],
-    };
-    let mut canvas = vec![0u8; mixup::canvas_len(3, (ha, wa), (hb, wb)).unwrap()];
+    let a =
+        DetectionImage::new(Batch::new(&da, ImageLayout::nhwc(3, ha, wa)).unwrap(), &[]).unwrap();
+    let b_img =
+        DetectionImage::new(Batch::new(&db, ImageLayout::nhwc(3, hb, wb)).unwrap(), &[]).unwrap();
+    let canvas_shape = canvas_layout(&a, &b_img).unwrap();
+    let mut canvas = vec![0u8; canvas_shape.sample_len().unwrap()];
     let mut canvas_copy = vec![0u8; canvas.len()];
     let mut g = c.benchmark_group("detection_u8_480x640_512x512");
     g.sample_size(20)
@@ -180,7 +203,7 @@ fn cutmix_and_detection(c: &mut Criterion) {
     });
     g.bench_function("mix_detection_hwc", |b| {
         b.iter(|| {
-            mix_detection(&mut canvas, &mut [], &a, &b_img, 3, ChannelOrder::Hwc, 0.4).unwrap();
+            mix_detection(&a, &b_img, 0.4, &mut canvas, &mut []).unwrap();
             black_box(&canvas);
         })
     });
