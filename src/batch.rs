@@ -561,7 +561,16 @@ mod tests {
         let plan = Plan::same(&perm, SampleOp::Blend(0.3));
         let mut expect = vec![0u8; src.len()];
         mix(&mut expect, &Batch::new(&src, layout).unwrap(), plan).unwrap();
-        let mut tiles = vec![1, 3, 2047, 2048, 2049, 4096, 40_009, Kernels::MAX_TILE_BYTES];
+        let mut tiles = vec![
+            1,
+            3,
+            2047,
+            2048,
+            2049,
+            4096,
+            40_009,
+            Kernels::MAX_TILE_BYTES,
+        ];
         tiles.push(Kernels::best().tile_bytes());
         for tile in tiles {
             let mut got = src.clone();
