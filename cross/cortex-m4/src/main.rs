@@ -8,8 +8,8 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use cortex_m_rt::{ExceptionFrame, entry, exception};
 use cortex_m_semihosting::{debug, hprintln};
 use mixup::{
-    Beta, Implementation, Mixup, Pairing, applied_lambda, blend, check_permutation, mix_batch,
-    mix_batch_inplace,
+    Batch, BatchMut, Beta, Draw, ImageLayout, Implementation, Labels, Mixup, Pairing, Permutation,
+    Plan, SampleOp, applied_lambda, blend, mix, mix_inplace,
 };
 use panic_semihosting as _;
 use rand_core::{Rng, SeedableRng};
@@ -124,14 +124,15 @@ fn pairing(rng: &mut Xoshiro256PlusPlus) {
             Pairing::Shuffle,
             Pairing::Derangement,
         ] {
-            let r = p.fill(rng, partners);
+            let r = p.fill(rng, partners).map(|perm| perm.len());
             if p == Pairing::Derangement && n == 1 {
                 check!(r.is_err(), "derangement of one accepted");
                 continue;
             }
-            check!(r.is_ok(), "{:?} n={}: {:?}", p, n, r);
+            check!(r == Ok(n), "{:?} n={}: {:?}", p, n, r);
+            // The permutation was given back when it was dropped; check it again from scratch.
             check!(
-                check_permutation(partners).is_ok(),
+                Permutation::new(partners).is_ok(),
                 "{:?} n={}: not a permutation",
                 p,
                 n
@@ -152,16 +153,25 @@ const LEN: usize = 37;
 const C: usize = 5;
 
 /// `Mixup::apply` on f32 and u8 batches: each sample equals `blend` of its original and its
-/// partner's original with the λ returned, and each label row sums to 1.
+/// partner's original with the λ recorded in its draw, out of place equals in place, and each
+/// label row sums to 1.
 fn batches(rng: &mut Xoshiro256PlusPlus) {
-    let mixup = match Mixup::new(0.4).and_then(|m| m.with_label_smoothing(0.1)) {
+    let mixup = match Mixup::new(0.4) {
         Ok(m) => m.with_pairing(Pairing::Derangement),
         Err(e) => {
             check!(false, "Mixup::new: {}", e);
             return;
         }
     };
-    let labels = [0u8, 1, 2, 3, 4, 0];
+    let classes = [0u8, 1, 2, 3, 4, 0];
+    let labels = match Labels::classes(&classes, C).and_then(|l| l.with_smoothing(0.1)) {
+        Ok(l) => l,
+        Err(e) => {
+            check!(false, "Labels: {}", e);
+            return;
+        }
+    };
+    let layout = ImageLayout::flat(LEN);
     for round in 0..8 {
         let mut f = [0.0f32; N * LEN];
         for (k, v) in f.iter_mut().enumerate() {
@@ -169,39 +179,46 @@ fn batches(rng: &mut Xoshiro256PlusPlus) {
         }
         let f0 = f;
         let mut soft = [0.0f32; N * C];
-        let mut partners = [0usize; N];
-        match mixup.apply(rng, &mut f, LEN, &labels, C, &mut soft, &mut partners) {
-            Ok(o) => {
-                check!((0.0..=1.0).contains(&o.lambda), "f32 λ={}", o.lambda);
-                for i in 0..N {
-                    let mut want = [0.0f32; LEN];
-                    let j = partners[i];
-                    check!(j != i, "round {}: derangement fixed point {}", round, i);
-                    let _ = blend(
-                        &mut want,
-                        &f0[i * LEN..][..LEN],
-                        &f0[j * LEN..][..LEN],
-                        o.lambda,
-                    );
-                    check!(
-                        f[i * LEN..][..LEN] == want,
-                        "round {}: f32 sample {} is not its blend",
-                        round,
-                        i
-                    );
-                }
-                for (i, row) in soft.chunks_exact(C).enumerate() {
-                    let sum: f32 = row.iter().sum();
-                    check!(
-                        (sum - 1.0).abs() <= 4.0 * f32::EPSILON,
-                        "round {}: label row {} sums to {}",
-                        round,
-                        i,
-                        sum
-                    );
-                }
-            }
-            Err(e) => check!(false, "f32 apply: {}", e),
+        let mut records = [Draw::default(); N];
+        let applied = BatchMut::new(&mut f, layout).and_then(|mut b| {
+            mixup
+                .apply(rng, &mut b, &labels, &mut records, &mut soft)
+                .map(drop)
+        });
+        check!(applied.is_ok(), "f32 apply: {:?}", applied);
+        for (i, d) in records.iter().enumerate() {
+            check!((0.0..=1.0).contains(&d.lambda), "f32 λ={}", d.lambda);
+            let j = d.partner;
+            check!(
+                j != i && j < N,
+                "round {}: derangement partner {} of {}",
+                round,
+                j,
+                i
+            );
+            let mut want = [0.0f32; LEN];
+            let _ = blend(
+                &mut want,
+                &f0[i * LEN..][..LEN],
+                &f0[j % N * LEN..][..LEN],
+                d.lambda,
+            );
+            check!(
+                f[i * LEN..][..LEN] == want,
+                "round {}: f32 sample {} is not its blend",
+                round,
+                i
+            );
+        }
+        for (i, row) in soft.chunks_exact(C).enumerate() {
+            let sum: f32 = row.iter().sum();
+            check!(
+                (sum - 1.0).abs() <= 4.0 * f32::EPSILON,
+                "round {}: label row {} sums to {}",
+                round,
+                i,
+                sum
+            );
         }
 
         let mut b = [0u8; N * LEN];
@@ -209,41 +226,50 @@ fn batches(rng: &mut Xoshiro256PlusPlus) {
             *v = (k * 37 % 256) as u8;
         }
         let b0 = b;
-        match mixup.apply(rng, &mut b, LEN, &labels, C, &mut soft, &mut partners) {
-            Ok(o) => {
-                check!(
-                    applied_lambda::<u8>(o.lambda) == Ok(o.lambda),
-                    "u8 λ={} is not quantized",
-                    o.lambda
-                );
-                // Out of place must agree with in place, element by element.
-                let mut out = [0u8; N * LEN];
-                let r = mix_batch(&mut out, &b0, LEN, &partners, o.lambda);
-                check!(
-                    r.is_ok() && out == b,
-                    "round {}: u8 in place differs",
-                    round
-                );
-                for (k, (&x, &y)) in out.iter().zip(&b0).enumerate() {
-                    let z = b0[partners[k / LEN] * LEN + k % LEN];
-                    check!(
-                        x >= y.min(z) && x <= y.max(z),
-                        "u8 {} outside {}..{}",
-                        x,
-                        y,
-                        z
-                    );
-                }
-            }
-            Err(e) => check!(false, "u8 apply: {}", e),
+        let mut out = [0u8; N * LEN];
+        let applied = BatchMut::new(&mut b, layout).and_then(|mut batch| {
+            let draws = mixup.apply(rng, &mut batch, &labels, &mut records, &mut soft)?;
+            // Out of place, from the same draws, must agree with in place element by element.
+            mix(&mut out, &Batch::new(&b0, layout)?, &draws)
+        });
+        check!(applied.is_ok(), "u8 apply: {:?}", applied);
+        check!(out == b, "round {}: u8 in place differs", round);
+        for d in &records {
+            check!(
+                applied_lambda::<u8>(d.lambda) == Ok(d.lambda),
+                "u8 λ={} is not quantized",
+                d.lambda
+            );
+        }
+        for (k, (&x, &y)) in out.iter().zip(&b0).enumerate() {
+            let z = b0[records[k / LEN].partner % N * LEN + k % LEN];
+            check!(
+                x >= y.min(z) && x <= y.max(z),
+                "u8 {} outside {}..{}",
+                x,
+                y,
+                z
+            );
         }
     }
     // Bad input: an error and nothing written.
-    let mut x = [1.0f32; 4];
+    let mut partners = [0usize, 0];
     check!(
-        mix_batch_inplace(&mut x, 2, &[0, 0], 0.5).is_err() && x == [1.0; 4],
+        Permutation::new(&mut partners).is_err() && partners == [0, 0],
         "a repeated partner was accepted"
     );
+    let mut x = [1.0f32; 4];
+    let mut two = [1usize, 0];
+    let refused = match (
+        Permutation::new(&mut two),
+        BatchMut::new(&mut x, ImageLayout::flat(2)),
+    ) {
+        (Ok(perm), Ok(mut batch)) => {
+            mix_inplace(&mut batch, Plan::same(&perm, SampleOp::Blend(f64::NAN))).is_err()
+        }
+        _ => false,
+    };
+    check!(refused && x == [1.0; 4], "a NaN λ was accepted");
 }
 
 #[entry]
