@@ -46,6 +46,7 @@
 //! | labels | [`Labels`] (class indices with smoothing, or soft rows), [`Labels::mix`], [`Labels::triples`] |
 //! | detection | [`DetectionImage`], [`mix_detection`], [`canvas_layout`] |
 //! | `u8` loader batches | [`collate_u8`] (mix and normalize to `f32` CHW in one pass), [`Normalize`] |
+//! | `i16` audio batches | [`collate_i16`] (mix and convert to `f32` in `[-1, 1]` in one pass, the exact mix with no rounding to `i16`) |
 //! | choose kernels | [`Kernels`] (implementation, store policy, tile), [`Implementation`], [`Stores`] |
 //!
 //! # Choosing α
@@ -82,9 +83,32 @@
 //!
 //! # Integer data
 //!
-//! `u8` and `u16` data are mixed in fixed point with round-to-nearest. The λ applied is then the
-//! quantized one (a multiple of 1/256 for `u8`); the draws record it and the labels use it, so
-//! labels always describe the data exactly.
+//! `u8`, `u16`, `i8` and `i16` data are mixed in fixed point with round-to-nearest. The λ
+//! applied is then the quantized one (a multiple of 1/256 for 8-bit data, of 1/65536 for 16-bit
+//! data); the draws record it and the labels use it, so labels always describe the data exactly.
+//! Every result lies between its two inputs, so no saturation is ever needed.
+//!
+//! **Quantized tensors** (TFLite Micro, CMSIS-NN, Q15 audio): a value `q` stands for the real
+//! number `r = s·(q − z)` with scale `s` and zero point `z`. When both samples share `s` and `z`,
+//!
+//! ```text
+//! λ·r_a + (1 − λ)·r_b = s·(λ·q_a + (1 − λ)·q_b − z)        (the weights sum to 1, so z passes through)
+//! ```
+//!
+//! so mixing the integers is the exact quantized mix, rounded once like any integer blend here.
+//! When the scales or zero points differ, requantize one tensor to the other's first
+//! (`q_b' = round(s_b·(q_b − z_b)/s_a) + z_a`, saturated) and then mix the integers.
+//!
+//! ```
+//! use mixup::{blend, applied_lambda};
+//! // int8 activations with one scale and zero point: mix the integers.
+//! let (a, b) = ([-128i8, -20, 0, 127], [127i8, 100, -1, 127]);
+//! let mut out = [0i8; 4];
+//! let lambda = blend(&mut out, &a, &b, 0.25)?; // the λ applied: 64/256
+//! assert_eq!(lambda, applied_lambda::<i8>(0.25)?);
+//! assert_eq!(out, [63, 70, -1, 127]); // round(0.25·a + 0.75·b), halves up
+//! # Ok::<(), mixup::Error>(())
+//! ```
 //!
 //! # Guarantees
 //!

@@ -119,6 +119,36 @@ macro_rules! int_testable {
 int_testable!(u8, 8);
 int_testable!(u16, 16);
 
+macro_rules! signed_testable {
+    ($t:ident, $bits:expr) => {
+        impl Testable for $t {
+            const NAME: &'static str = stringify!($t);
+            fn applied(lambda: f64) -> f64 {
+                (lambda * (1u64 << $bits) as f64).round() / (1u64 << $bits) as f64
+            }
+            fn blend_one(a: $t, b: $t, lambda: f64) -> $t {
+                // The same fixed point on the signed values: ⌊(w·a + (2ᵏ − w)·b + 2ᵏ⁻¹) / 2ᵏ⌋,
+                // exact in i64 (an arithmetic shift is the floor).
+                let one = 1i64 << $bits;
+                let w = (lambda * one as f64).round() as i64;
+                ((w * a as i64 + (one - w) * b as i64 + one / 2) >> $bits) as $t
+            }
+            fn specials() -> Vec<$t> {
+                vec![$t::MIN, $t::MIN + 1, -1, 0, 1, $t::MAX - 1, $t::MAX]
+            }
+            fn random(rng: &mut Xoshiro256PlusPlus) -> $t {
+                rng.next_u64() as $t
+            }
+            fn bits(self) -> u64 {
+                self as u64
+            }
+        }
+    };
+}
+
+signed_testable!(i8, 8);
+signed_testable!(i16, 16);
+
 #[cfg(feature = "half")]
 macro_rules! half_testable {
     ($t:ident) => {
@@ -429,6 +459,8 @@ fn main() {
     run::<f64>(&imps, 11);
     run::<u8>(&imps, 21);
     run::<u16>(&imps, 31);
+    run::<i8>(&imps, 61);
+    run::<i16>(&imps, 71);
     #[cfg(feature = "half")]
     run::<half::f16>(&imps, 41);
     #[cfg(feature = "half")]

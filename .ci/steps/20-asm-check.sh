@@ -60,10 +60,10 @@ while read -r name n g f y z; do
   esac
 done <<<"$report"
 
-# Every kernel must be there once per element type: f32, f64, u8, u16 (+ f16, bf16 with `half`,
+# Every kernel must be there once per element type: f32, f64, u8, u16, i8, i16 (+ f16, bf16 with `half`,
 # which mixup-tests' own `half` feature forwards to mixup under --all-features).
-expected=4
-if grep -q '^half = ' Cargo.toml; then expected=6; fi
+expected=6
+if grep -q '^half = ' Cargo.toml; then expected=8; fi
 for kernel in blend_avx2 blend_inplace_avx2 blend_avx512 blend_inplace_avx512; do
   found=$(grep -c "^mixup::arch::x86_64::$kernel " <<<"$report" || true)
   if [ "$found" -lt "$expected" ]; then

@@ -12,11 +12,18 @@
 //!   (from a NaN input or from `∞ − ∞`) is the canonical quiet NaN (`f32::NAN`, `f64::NAN`),
 //!   whatever the payloads of the inputs, so that every implementation and every target writes
 //!   the same bits.
-//! * Integers: λ is quantized to a fixed-point weight `w = round(λ·2ᵏ)` (k = 8 for `u8`, 16 for
-//!   `u16`) and each element is `(w·a + (2ᵏ − w)·b + 2ᵏ⁻¹) >> k`, the blend with the quantized λ
-//!   rounded to nearest (halves up). That is within 1 of the exactly rounded blend with the
-//!   requested λ, exact at λ = 0 and 1, and never outside `[min(a, b), max(a, b)]`. Peers that
+//! * Integers: λ is quantized to a fixed-point weight `w = round(λ·2ᵏ)` (k = 8 for `u8` and
+//!   `i8`, 16 for `u16` and `i16`) and each element is `⌊(w·a + (2ᵏ − w)·b + 2ᵏ⁻¹) / 2ᵏ⌋`, the
+//!   blend with the quantized λ rounded to nearest (halves up). That is within 1 of the exactly
+//!   rounded blend with the requested λ, exact at λ = 0 and 1, and never outside
+//!   `[min(a, b), max(a, b)]`: with `a ≤ b`, `2ᵏ·a ≤ w·a + (2ᵏ − w)·b ≤ 2ᵏ·b`. Peers that
 //!   truncate instead (`(λ·a + (1 − λ)·b) as u8`) darken images by half a level on average.
+//! * Signed integers are the unsigned kernels on offset values: flipping the sign bit maps `i8`
+//!   onto `u8` as `a + 128` (and `i16` onto `u16` as `a + 32768`), and since the two weights sum
+//!   to `2ᵏ` the offset passes through the blend unchanged,
+//!   `⌊(w·(a + c) + (2ᵏ − w)·(b + c) + 2ᵏ⁻¹) / 2ᵏ⌋ = ⌊(w·a + (2ᵏ − w)·b + 2ᵏ⁻¹) / 2ᵏ⌋ + c`.
+//!   So a signed blend is exactly the formula above on the signed values, and shares the
+//!   unsigned vector code (and its bit identity) at the cost of two XORs.
 
 #[cfg(feature = "half")]
 mod half;
@@ -79,8 +86,13 @@ pub(crate) mod sealed {
     }
 }
 
-/// An element type the blend kernels work on: `f32`, `f64`, `u8` or `u16`, and with the `half`
-/// feature `half::f16` and `half::bf16` (blended in f32, stored back in the input type).
+/// An element type the blend kernels work on: `f32`, `f64`, `u8`, `u16`, `i8` or `i16`, and
+/// with the `half` feature `half::f16` and `half::bf16` (blended in f32, stored back in the
+/// input type).
+///
+/// `i8` and `i16` are blended in fixed point like `u8` and `u16` (see the crate's
+/// [integer data](crate#integer-data) section): for quantized tensors that share one scale and
+/// zero point, mixing the integers is the exact quantized mix.
 ///
 /// Sealed: the exactness guarantees are proven for these types only, and the kernel internals
 /// are not part of the public API: they cannot be called from outside the crate, even through
@@ -207,57 +219,254 @@ int_element!(
     8,
     #[inline(always)]
     fn mix_slice(out: &mut [u8], a: &[u8], b: &[u8], w: (u16, u16), p: sealed::Private) {
-        let (o2, ot) = out.as_chunks_mut::<2>();
-        let (a2, at) = a.as_chunks::<2>();
-        let (b2, bt) = b.as_chunks::<2>();
-        for ((o, x), y) in o2.iter_mut().zip(a2).zip(b2) {
-            *o = mix_byte_pair(*x, *y, w);
-        }
-        for ((o, &x), &y) in ot.iter_mut().zip(at).zip(bt) {
-            *o = <u8 as sealed::Kernel>::mix(x, y, w, p);
-        }
+        bytes::mix_slice(out, a, b, w, 0, p);
     },
     #[inline(always)]
     fn mix_slice_inplace(a: &mut [u8], b: &[u8], w: (u16, u16), p: sealed::Private) {
-        let (a2, at) = a.as_chunks_mut::<2>();
-        let (b2, bt) = b.as_chunks::<2>();
-        for (x, y) in a2.iter_mut().zip(b2) {
-            *x = mix_byte_pair(*x, *y, w);
-        }
-        for (x, &y) in at.iter_mut().zip(bt) {
-            *x = <u8 as sealed::Kernel>::mix(*x, y, w, p);
-        }
+        bytes::mix_slice_inplace(a, b, w, 0, p);
     }
 );
 int_element!(u16, u32, 16);
 
-/// Two `u8` blends in one 16-bit word, bit for bit [`Kernel::mix`](sealed::Kernel::mix) of each
-/// byte. The even byte is blended in the low half of the word and shifted down; the odd byte is
-/// blended in place in the high half and masked. Every product `w·x ≤ 256·255` and every sum
-/// `≤ 65408` fits in 16 bits, so no lane carries into another. Vectorized, this needs no
-/// widening or narrowing shuffles (the plain loop's bottleneck: `vpmovzxbw`/`vpmovwb` run on one
-/// port), only 16-bit multiplies, adds, shifts and masks.
-#[inline(always)]
-fn mix_byte_pair(a: [u8; 2], b: [u8; 2], (wa, wb): (u16, u16)) -> [u8; 2] {
-    let (p, q) = (u16::from_le_bytes(a), u16::from_le_bytes(b));
-    let even = wa
-        .wrapping_mul(p & 0xFF)
-        .wrapping_add(wb.wrapping_mul(q & 0xFF))
-        .wrapping_add(0x80)
-        >> 8;
-    let odd = wa
-        .wrapping_mul(p >> 8)
-        .wrapping_add(wb.wrapping_mul(q >> 8))
-        .wrapping_add(0x80)
-        & 0xFF00;
-    (even | odd).to_le_bytes()
+/// `i8` and `i16` through their unsigned twins: the sign bit flipped in, the unsigned blend, the
+/// sign bit flipped out (exact, see the module docs).
+macro_rules! signed_element {
+    ($t:ty, $u:ty, $sign:expr $(, $slices:item)*) => {
+        impl Element for $t {}
+        impl sealed::Kernel for $t {
+            $($slices)*
+
+            type Weights = <$u as sealed::Kernel>::Weights;
+            type Buffer = [$t; BUFFER_BYTES / core::mem::size_of::<$t>()];
+            const BUFFER: Self::Buffer = [0; BUFFER_BYTES / core::mem::size_of::<$t>()];
+            type Tile = [$t; TILE_BYTES / core::mem::size_of::<$t>()];
+            const TILE: Self::Tile = [0; TILE_BYTES / core::mem::size_of::<$t>()];
+
+            #[inline]
+            fn weights(lambda: f64, p: sealed::Private) -> Self::Weights {
+                <$u as sealed::Kernel>::weights(lambda, p)
+            }
+
+            #[inline]
+            fn applied(w: Self::Weights, p: sealed::Private) -> f64 {
+                <$u as sealed::Kernel>::applied(w, p)
+            }
+
+            #[inline(always)]
+            fn mix(a: $t, b: $t, w: Self::Weights, p: sealed::Private) -> $t {
+                let (a, b) = ((a as $u) ^ $sign, (b as $u) ^ $sign);
+                (<$u as sealed::Kernel>::mix(a, b, w, p) ^ $sign) as $t
+            }
+        }
+    };
+}
+
+signed_element!(
+    i8,
+    u8,
+    0x80,
+    #[inline(always)]
+    fn mix_slice(out: &mut [i8], a: &[i8], b: &[i8], w: (u16, u16), p: sealed::Private) {
+        bytes::mix_slice(out, a, b, w, 0x80, p);
+    },
+    #[inline(always)]
+    fn mix_slice_inplace(a: &mut [i8], b: &[i8], w: (u16, u16), p: sealed::Private) {
+        bytes::mix_slice_inplace(a, b, w, 0x80, p);
+    }
+);
+signed_element!(i16, u16, 0x8000);
+
+/// The byte kernels (`u8`, and `i8` with the sign bit flipped on the way in and out), several
+/// bytes per integer word, bit for bit the one-byte formula of [`Kernel::mix`](sealed::Kernel::mix).
+///
+/// Every product `w·x ≤ 256·255` and every sum `w·x + (256 − w)·y + 128 ≤ 65408` fits in 16 bits,
+/// so bytes blended in separate 16-bit lanes of one word never carry into each other: the even
+/// bytes are blended in the low halves of the lanes and shifted down, the odd bytes in the high
+/// halves in place, and masked.
+///
+/// * With a vector unit, the word is 16 bits ([`pair`]): vectorized, that needs only 16-bit
+///   multiplies, adds, shifts and masks, none of the widening and narrowing shuffles of the plain
+///   loop (`vpmovzxbw`/`vpmovwb` run on one port).
+/// * Without one (Cortex-M, RISC-V `imac`, wasm without `simd128`), the word is the 32-bit
+///   register ([`quad`]): four bytes per two loads, four multiplies and one store, where the
+///   plain loop spends two loads, two multiplies and a store on each byte.
+mod bytes {
+    use super::sealed::{Kernel, Private};
+
+    /// Whether this target blends bytes four to a 32-bit word: no vector unit the compiler
+    /// would use for the 16-bit lanes.
+    pub(crate) const WORD_PARALLEL: bool = cfg!(not(any(
+        target_arch = "x86",
+        target_arch = "x86_64",
+        target_feature = "neon",
+        target_feature = "simd128",
+        target_feature = "v",
+        target_feature = "altivec",
+    )));
+
+    /// Two bytes in one 16-bit word, each XORed with `flip` before and after (0 for `u8`,
+    /// 0x80 for `i8`).
+    #[inline(always)]
+    pub(crate) fn pair(a: [u8; 2], b: [u8; 2], (wa, wb): (u16, u16), flip: u8) -> [u8; 2] {
+        let f = u16::from_ne_bytes([flip, flip]);
+        let (p, q) = (u16::from_le_bytes(a) ^ f, u16::from_le_bytes(b) ^ f);
+        let even = wa
+            .wrapping_mul(p & 0xFF)
+            .wrapping_add(wb.wrapping_mul(q & 0xFF))
+            .wrapping_add(0x80)
+            >> 8;
+        let odd = wa
+            .wrapping_mul(p >> 8)
+            .wrapping_add(wb.wrapping_mul(q >> 8))
+            .wrapping_add(0x80)
+            & 0xFF00;
+        ((even | odd) ^ f).to_le_bytes()
+    }
+
+    /// Four bytes in one 32-bit word, two 16-bit lanes for the even bytes and two for the odd.
+    #[inline(always)]
+    pub(crate) fn quad(a: [u8; 4], b: [u8; 4], (wa, wb): (u16, u16), flip: u8) -> [u8; 4] {
+        const LANES: u32 = 0x00FF_00FF;
+        const HALF: u32 = 0x0080_0080;
+        let f = u32::from_ne_bytes([flip; 4]);
+        let (wa, wb) = (u32::from(wa), u32::from(wb));
+        let (p, q) = (u32::from_le_bytes(a) ^ f, u32::from_le_bytes(b) ^ f);
+        let even = (wa
+            .wrapping_mul(p & LANES)
+            .wrapping_add(wb.wrapping_mul(q & LANES))
+            .wrapping_add(HALF)
+            >> 8)
+            & LANES;
+        let odd = wa
+            .wrapping_mul((p >> 8) & LANES)
+            .wrapping_add(wb.wrapping_mul((q >> 8) & LANES))
+            .wrapping_add(HALF)
+            & !LANES;
+        ((even | odd) ^ f).to_le_bytes()
+    }
+
+    /// A byte type: `u8`, or `i8` whose bits are taken as `u8`.
+    pub(crate) trait Byte: Copy {
+        fn bits(self) -> u8;
+        fn from_bits(bits: u8) -> Self;
+    }
+
+    impl Byte for u8 {
+        #[inline(always)]
+        fn bits(self) -> u8 {
+            self
+        }
+        #[inline(always)]
+        fn from_bits(bits: u8) -> u8 {
+            bits
+        }
+    }
+
+    impl Byte for i8 {
+        #[inline(always)]
+        fn bits(self) -> u8 {
+            self as u8
+        }
+        #[inline(always)]
+        fn from_bits(bits: u8) -> i8 {
+            bits as i8
+        }
+    }
+
+    /// One byte, through the `u8` formula.
+    #[inline(always)]
+    fn one<B: Byte>(a: B, b: B, w: (u16, u16), flip: u8, p: Private) -> B {
+        B::from_bits(u8::mix(a.bits() ^ flip, b.bits() ^ flip, w, p) ^ flip)
+    }
+
+    /// `N` bytes through `f` on their bits.
+    #[inline(always)]
+    fn lift<B: Byte, const N: usize>(
+        f: impl Fn([u8; N], [u8; N]) -> [u8; N],
+    ) -> impl Fn([B; N], [B; N]) -> [B; N] {
+        move |x, y| f(x.map(B::bits), y.map(B::bits)).map(B::from_bits)
+    }
+
+    /// `out[k] = mix(a[k], b[k])` with the target's word: four bytes per word on targets without
+    /// a vector unit ([`WORD_PARALLEL`]), two otherwise. `flip` is the sign bit of `B`.
+    #[inline(always)]
+    pub(crate) fn mix_slice<B: Byte>(
+        out: &mut [B],
+        a: &[B],
+        b: &[B],
+        w: (u16, u16),
+        flip: u8,
+        p: Private,
+    ) {
+        let byte = |x, y| one(x, y, w, flip, p);
+        if WORD_PARALLEL {
+            words::<B, 4>(out, a, b, lift(|x, y| quad(x, y, w, flip)), byte);
+        } else {
+            words::<B, 2>(out, a, b, lift(|x, y| pair(x, y, w, flip)), byte);
+        }
+    }
+
+    /// `a[k] = mix(a[k], b[k])`, in place.
+    #[inline(always)]
+    pub(crate) fn mix_slice_inplace<B: Byte>(
+        a: &mut [B],
+        b: &[B],
+        w: (u16, u16),
+        flip: u8,
+        p: Private,
+    ) {
+        let byte = |x, y| one(x, y, w, flip, p);
+        if WORD_PARALLEL {
+            words_inplace::<B, 4>(a, b, lift(|x, y| quad(x, y, w, flip)), byte);
+        } else {
+            words_inplace::<B, 2>(a, b, lift(|x, y| pair(x, y, w, flip)), byte);
+        }
+    }
+
+    /// `N` bytes at a time with `word`, the tail one at a time with `byte`.
+    #[inline(always)]
+    pub(crate) fn words<B: Copy, const N: usize>(
+        out: &mut [B],
+        a: &[B],
+        b: &[B],
+        word: impl Fn([B; N], [B; N]) -> [B; N],
+        byte: impl Fn(B, B) -> B,
+    ) {
+        let (o, ot) = out.as_chunks_mut::<N>();
+        let (x, xt) = a.as_chunks::<N>();
+        let (y, yt) = b.as_chunks::<N>();
+        for ((o, x), y) in o.iter_mut().zip(x).zip(y) {
+            *o = word(*x, *y);
+        }
+        for ((o, &x), &y) in ot.iter_mut().zip(xt).zip(yt) {
+            *o = byte(x, y);
+        }
+    }
+
+    /// In-place form of [`words`].
+    #[inline(always)]
+    pub(crate) fn words_inplace<B: Copy, const N: usize>(
+        a: &mut [B],
+        b: &[B],
+        word: impl Fn([B; N], [B; N]) -> [B; N],
+        byte: impl Fn(B, B) -> B,
+    ) {
+        let (x, xt) = a.as_chunks_mut::<N>();
+        let (y, yt) = b.as_chunks::<N>();
+        for (x, y) in x.iter_mut().zip(y) {
+            *x = word(*x, *y);
+        }
+        for (x, &y) in xt.iter_mut().zip(yt) {
+            *x = byte(*x, y);
+        }
+    }
 }
 
 /// The loop body every kernel shares. Kept as a plain zip over slices of equal length so that
 /// the compiler drops the bounds checks and vectorizes it; the `#[target_feature]` clones in
 /// [`crate::arch`] inline it. No fixed-size chunking: with AVX-512 enabled, LLVM turned a
 /// `chunks_exact` loop over `[f32; 16]` arrays into gathers and scatters, 6–8× slower.
-/// `u8` uses a body of its own ([`mix_byte_pair`]), equal bit for bit.
+/// `u8` and `i8` use a body of their own (`bytes`), equal bit for bit.
 #[inline(always)]
 pub(crate) fn blend_slices<T: Element>(out: &mut [T], a: &[T], b: &[T], w: T::Weights) {
     T::mix_slice(out, a, b, w, sealed::Private);
@@ -271,32 +480,107 @@ pub(crate) fn blend_slices_inplace<T: Element>(a: &mut [T], b: &[T], w: T::Weigh
 
 #[cfg(test)]
 mod tests {
+    use super::bytes::{pair, quad};
     use super::sealed::{Kernel, Private};
+    use std::vec::Vec;
+
+    /// The documented integer formula, `⌊(w·a + (2ᵏ − w)·b + 2ᵏ⁻¹) / 2ᵏ⌋`, on wide signed values.
+    fn formula(a: i64, b: i64, w: i64, k: u32) -> i64 {
+        (w * a + ((1 << k) - w) * b + (1 << (k - 1))).div_euclid(1 << k)
+    }
 
     #[test]
-    fn byte_pairs_match_the_byte_formula_exhaustively_in_a() {
-        // Every weight, every pair of bytes a, and b from a spread of values: the pair form must
-        // equal the one-byte formula in both halves, in and out of place.
+    fn byte_words_match_the_byte_formula_exhaustively() {
+        // Every weight and every pair of bytes, through the 16-bit and the 32-bit word, unsigned
+        // and signed: the word forms must give the one-byte formula in every lane, whatever the
+        // neighbouring lanes hold.
         for wa in 0u16..=256 {
             let w = (wa, 256 - wa);
-            let a: std::vec::Vec<u8> = (0..=255u8).chain(0..=255u8).collect();
-            for bv in [0u8, 1, 127, 128, 200, 255] {
-                let b: std::vec::Vec<u8> = a.iter().map(|&x| x ^ bv).collect();
-                let mut out = std::vec![0u8; a.len() + 1];
-                let n = a.len();
-                u8::mix_slice(&mut out[..n], &a, &b, w, Private);
-                let mut inplace = a.clone();
-                u8::mix_slice_inplace(&mut inplace, &b, w, Private);
-                for k in 0..n {
-                    let want = u8::mix(a[k], b[k], w, Private);
-                    assert_eq!(out[k], want, "w={wa} a={} b={}", a[k], b[k]);
-                    assert_eq!(inplace[k], want);
+            for a in 0..=255u8 {
+                for b in 0..=255u8 {
+                    let want = u8::mix(a, b, w, Private);
+                    assert_eq!(i64::from(want), formula(a.into(), b.into(), wa.into(), 8));
+                    let (sa, sb) = (a as i8, b as i8);
+                    let swant = i8::mix(sa, sb, w, Private);
+                    assert_eq!(
+                        i64::from(swant),
+                        formula(sa.into(), sb.into(), wa.into(), 8)
+                    );
+                    assert!(swant >= sa.min(sb) && swant <= sa.max(sb));
+                    let (c, d) = (a.wrapping_mul(31), b.wrapping_add(97));
+                    let other = u8::mix(c, d, w, Private);
+                    assert_eq!(pair([a, c], [b, d], w, 0), [want, other]);
+                    assert_eq!(pair([c, a], [d, b], w, 0), [other, want]);
+                    assert_eq!(quad([a, c, b, d], [b, d, a, c], w, 0)[0], want);
+                    assert_eq!(quad([c, a, d, b], [d, b, c, a], w, 0)[1], want);
+                    assert_eq!(quad([c, d, a, b], [d, c, b, a], w, 0)[2], want);
+                    assert_eq!(quad([d, c, b, a], [c, d, a, b], w, 0)[3], want);
+                    let flipped = |x: [u8; 2]| x.map(|v| v as i8);
+                    assert_eq!(flipped(pair([a, c], [b, d], w, 0x80))[0], swant);
+                    assert_eq!(quad([c, d, a, b], [d, c, b, a], w, 0x80)[2] as i8, swant);
                 }
-                // An odd length exercises the tail.
-                let mut odd = std::vec![0u8; 3];
-                u8::mix_slice(&mut odd, &a[..3], &b[..3], w, Private);
-                assert_eq!(odd[2], u8::mix(a[2], b[2], w, Private));
             }
         }
+    }
+
+    #[test]
+    fn slices_match_the_formula_at_every_length() {
+        // The slice bodies (the target's word and the tail) against the one-element formula, in
+        // and out of place, at every length up to 67 and every start offset up to 3.
+        let a: Vec<u8> = (0..80u32).map(|k| (k * 37 + 11) as u8).collect();
+        let b: Vec<u8> = (0..80u32).map(|k| (k * 101 + 3) as u8).collect();
+        for wa in [0u16, 1, 77, 128, 255, 256] {
+            let w = (wa, 256 - wa);
+            for start in 0..4 {
+                for len in 0..68 {
+                    let (x, y) = (&a[start..start + len], &b[start..start + len]);
+                    let mut out = std::vec![0u8; len];
+                    u8::mix_slice(&mut out, x, y, w, Private);
+                    let mut inplace = x.to_vec();
+                    u8::mix_slice_inplace(&mut inplace, y, w, Private);
+                    let sx: Vec<i8> = x.iter().map(|&v| v as i8).collect();
+                    let sy: Vec<i8> = y.iter().map(|&v| v as i8).collect();
+                    let mut sout = std::vec![0i8; len];
+                    i8::mix_slice(&mut sout, &sx, &sy, w, Private);
+                    let mut sin = sx.clone();
+                    i8::mix_slice_inplace(&mut sin, &sy, w, Private);
+                    for k in 0..len {
+                        let want = u8::mix(x[k], y[k], w, Private);
+                        assert_eq!((out[k], inplace[k]), (want, want), "w={wa} len={len} k={k}");
+                        let swant = i8::mix(sx[k], sy[k], w, Private);
+                        assert_eq!((sout[k], sin[k]), (swant, swant), "w={wa} len={len} k={k}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn sixteen_bit_blends_follow_the_formula_and_stay_between() {
+        // Every weight against values at and near the ends of both ranges.
+        let edges: Vec<u16> = [0u16, 1, 2, 0x7FFE, 0x7FFF, 0x8000, 0x8001, 0xFFFE, 0xFFFF]
+            .into_iter()
+            .chain((0..40u16).map(|k| k.wrapping_mul(1657)))
+            .collect();
+        for wa in (0u32..=65536)
+            .step_by(7)
+            .chain([1, 32767, 32768, 32769, 65535, 65536])
+        {
+            let w = (wa, 65536 - wa);
+            for &a in &edges {
+                for &b in &edges {
+                    let m = u16::mix(a, b, w, Private);
+                    assert_eq!(i64::from(m), formula(a.into(), b.into(), wa.into(), 16));
+                    let (sa, sb) = (a as i16, b as i16);
+                    let s = i16::mix(sa, sb, w, Private);
+                    assert_eq!(i64::from(s), formula(sa.into(), sb.into(), wa.into(), 16));
+                    assert!(s >= sa.min(sb) && s <= sa.max(sb), "{sa} {sb} w={wa}: {s}");
+                }
+            }
+        }
+        // Exact at the ends.
+        assert_eq!(i16::mix(i16::MIN, i16::MAX, (65536, 0), Private), i16::MIN);
+        assert_eq!(i16::mix(i16::MIN, i16::MAX, (0, 65536), Private), i16::MAX);
+        assert_eq!(i8::mix(-128, 127, (256, 0), Private), -128);
     }
 }

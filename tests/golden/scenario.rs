@@ -94,6 +94,24 @@ impl Golden for u16 {
     }
 }
 
+impl Golden for i8 {
+    fn from_bits(bits: u32) -> Self {
+        (bits >> 24) as i8
+    }
+    fn hash(self, h: &mut Fnv) {
+        h.bytes(&self.to_le_bytes());
+    }
+}
+
+impl Golden for i16 {
+    fn from_bits(bits: u32) -> Self {
+        (bits >> 16) as i16
+    }
+    fn hash(self, h: &mut Fnv) {
+        h.bytes(&self.to_le_bytes());
+    }
+}
+
 fn hash_slice<T: Golden>(values: &[T]) -> u64 {
     let mut h = Fnv::new();
     for &v in values {
@@ -471,6 +489,16 @@ pub fn run_seeds(seeds: &[u64], record: &mut impl FnMut(u64, &'static str, u32, 
             ],
             record,
         );
+        apply::<i16>(
+            seed,
+            [
+                "apply i16 lambda",
+                "apply i16 partners",
+                "apply i16 data",
+                "apply i16 labels",
+            ],
+            record,
+        );
         kernels(seed, None, record);
         soft_rows(seed, record);
     }
@@ -499,6 +527,14 @@ fn kernels(
     blends::<f64>(seed, imp, "blend f64", record);
     blends::<u8>(seed, imp, "blend u8", record);
     blends::<u16>(seed, imp, "blend u16", record);
+    long_batch::<i8>(
+        seed,
+        imp,
+        ["mix_batch i8", "mix_batch_inplace i8"],
+        record,
+    );
+    blends::<i8>(seed, imp, "blend i8", record);
+    blends::<i16>(seed, imp, "blend i16", record);
 }
 
 /// The kernel sections for every seed of `seeds` with the implementation `imp`: every value
