@@ -210,6 +210,47 @@ proptest! {
     }
 
     #[test]
+    fn i8_blend_is_within_one_of_the_exact_blend_and_between(
+        v in proptest::collection::vec(any::<(i8, i8)>(), 0..64),
+        l in lambda(),
+    ) {
+        let a: Vec<i8> = v.iter().map(|p| p.0).collect();
+        let b: Vec<i8> = v.iter().map(|p| p.1).collect();
+        let mut out = vec![0i8; v.len()];
+        let applied = blend(&mut out, &a, &b, l).unwrap();
+        prop_assert!((applied - l).abs() <= 0.5 / 256.0);
+        let mut inplace = a.clone();
+        prop_assert_eq!(blend_inplace(&mut inplace, &b, l).unwrap(), applied);
+        prop_assert_eq!(&inplace, &out);
+        for k in 0..v.len() {
+            let exact = l * a[k] as f64 + (1.0 - l) * b[k] as f64;
+            prop_assert!((out[k] as f64 - exact).abs() < 1.0, "{} vs {}", out[k], exact);
+            prop_assert!(between(out[k], a[k], b[k]));
+            let q = applied * a[k] as f64 + (1.0 - applied) * b[k] as f64;
+            prop_assert!((out[k] as f64 - q).abs() <= 0.5);
+        }
+    }
+
+    #[test]
+    fn i16_blend_is_within_one_of_the_exact_blend_and_between(
+        v in proptest::collection::vec(any::<(i16, i16)>(), 0..64),
+        l in lambda(),
+    ) {
+        let a: Vec<i16> = v.iter().map(|p| p.0).collect();
+        let b: Vec<i16> = v.iter().map(|p| p.1).collect();
+        let mut out = vec![0i16; v.len()];
+        let applied = blend(&mut out, &a, &b, l).unwrap();
+        prop_assert!((applied - l).abs() <= 0.5 / 65536.0);
+        for k in 0..v.len() {
+            let exact = l * a[k] as f64 + (1.0 - l) * b[k] as f64;
+            prop_assert!((out[k] as f64 - exact).abs() < 1.0);
+            prop_assert!(between(out[k], a[k], b[k]));
+            let q = applied * a[k] as f64 + (1.0 - applied) * b[k] as f64;
+            prop_assert!((out[k] as f64 - q).abs() <= 0.5);
+        }
+    }
+
+    #[test]
     fn one_hot_rows_sum_to_one(
         n in 1usize..40,
         classes in 1usize..300,
@@ -274,6 +315,8 @@ proptest! {
         check_inplace::<f64>(n, sample_len, &p, l, |k| (k as f64 * 0.11).cos())?;
         check_inplace::<u8>(n, sample_len, &p, l, |k| (k * 37 % 256) as u8)?;
         check_inplace::<u16>(n, sample_len, &p, l, |k| (k * 7919 % 65536) as u16)?;
+        check_inplace::<i8>(n, sample_len, &p, l, |k| (k * 37 % 256) as u8 as i8)?;
+        check_inplace::<i16>(n, sample_len, &p, l, |k| (k * 7919 % 65536) as u16 as i16)?;
     }
 
     #[test]
