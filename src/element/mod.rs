@@ -148,20 +148,20 @@ macro_rules! float_element {
             #[inline(always)]
             fn mix(a: $t, b: $t, (lam, mu): ($t, $t), _: sealed::Private) -> $t {
                 let r = lam * a + mu * b;
+                // Clamped to [lo, hi] as two selects whose comparison puts the bound first:
+                // `hi < r ? hi : r` then `lo > c ? lo : c` are exactly x86's `minps(hi, r)` and
+                // `maxps(lo, c)` (and NEON's and every other target's plain compare-and-select),
+                // one instruction each, and a NaN `r` falls through both unchanged. For `lo ≤
+                // hi` this is the clamp; when `a` or `b` is NaN so is `r`, whatever `lo` and
+                // `hi` are.
+                let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+                let c = if hi < r { hi } else { r };
+                let c = if lo > c { lo } else { c };
                 // Which NaN an operation returns depends on its operand order, which the
                 // optimizer may swap differently in each compiled copy of the loop, and the NaN
                 // made by ∞ − ∞ differs between architectures: one quiet NaN for every NaN
                 // result keeps all implementations and all targets bit-identical.
-                let r = if r.is_nan() { <$t>::NAN } else { r };
-                let (lo, hi) = if a < b { (a, b) } else { (b, a) };
-                // Written as compare-and-select so that a NaN `r` falls through unchanged.
-                if r < lo {
-                    lo
-                } else if r > hi {
-                    hi
-                } else {
-                    r
-                }
+                if c.is_nan() { <$t>::NAN } else { c }
             }
         }
     };
