@@ -1,17 +1,20 @@
-//! The fused collate: `u8` images (HWC or CHW) → mixed and normalized `f32` CHW, one pass.
+//! The fused collates: `u8` images (HWC or CHW) → mixed and normalized `f32` CHW, and `i16`
+//! audio (or any Q15 data) → mixed `f32` in `[-1, 1]`, each in one pass.
 //!
 //! A training loader decodes images to `u8`, mixes them, converts to `f32`, divides by 255 and
 //! normalizes each channel. timm's `FastCollateMixup` mixes in `u8` and converts in a later
 //! pass; here every output element is computed once from the two source bytes, so the batch is
 //! read once and written once, and the mix is kept exact (no rounding of the mix to `u8`).
+//! Audio loaders do the same with 16-bit PCM: [`collate_i16`] mixes and scales by 1/32768 in
+//! one pass, without rounding the mix to `i16` in between.
 //!
-//! The exact formula and its rounding are documented on [`collate_u8`].
+//! The exact formulas and their rounding are documented on [`collate_u8`] and [`collate_i16`].
 
 use crate::arch::with_features;
 use crate::error::{Error, check_len};
 use crate::geometry::Rect;
 use crate::kernels::{Kernels, applied_lambda};
-use crate::layout::{Batch, ChannelOrder, ImageLayout};
+use crate::layout::{Batch, ChannelOrder, Content, ImageLayout};
 use crate::permutation::Cycles;
 use crate::plan::{Plan, SampleOp};
 
@@ -413,6 +416,178 @@ fn collate_samples(
     }
 }
 
+/// `2⁻³¹`: one unit of the `i16` collate's integer mix `w·a + (65536 − w)·b` in the output.
+const I16_UNIT: f32 = 1.0 / 2_147_483_648.0;
+
+/// `2⁻¹⁵`: one `i16` step in the output, `1/32768`.
+const I16_STEP: f32 = 1.0 / 32_768.0;
+
+/// Fused collate for 16-bit audio (or any `i16` data): mixes a batch and converts it to `f32`,
+/// `x/32768` (so `i16::MIN` is exactly −1), in one pass.
+///
+/// * `out`: as many `f32` as `src` has elements, written in `src`'s own order (element `k` of
+///   `out` comes from element `k` of the samples), so a flat clip stays a flat clip and a
+///   spectrogram stays in its layout.
+/// * `src`: the `i16` batch, for example 16-bit PCM clips as [`ImageLayout::flat`]`(len)`.
+/// * `plan`: the partners and one [`SampleOp`] per sample, usually the [`Draws`](crate::Draws)
+///   of [`Mixup::draw`](crate::Mixup::draw) for `src.shape()`, whose records then hold the λ
+///   of every sample for the labels; every sample reads the original values of its partner.
+///
+/// Every input is checked first, with the checks of [`collate_u8`] and [`mix`](crate::mix)
+/// (lengths, every op against the layout, no blend of a [class-index](Batch::class_indices)
+/// batch); on any bad input the call returns an `Err` and writes nothing.
+///
+/// # The exact formula
+///
+/// * A blended sample's λ is quantized exactly as the `i16` kernels quantize it:
+///   `w = round(λ·65536)`, so `w/65536` is [`applied_lambda::<i16>`](crate::applied_lambda)`(λ)`,
+///   the λ the draws record for an `i16` shape. Each element is the **exact** mix with that λ,
+///   `(w·a + (65536 − w)·b) / 2³¹`, rounded once to `f32` (to nearest, ties to even), where `a`
+///   and `b` are the sample's and the partner's values: there is no rounding to `i16` in
+///   between, unlike [`mix`](crate::mix) followed by a conversion, which is off by up to half an
+///   `i16` step (1/65536) before its conversion.
+/// * A kept sample (or one paired with itself), and an element outside a CutMix rectangle, is
+///   `a/32768`; an element inside the rectangle is `b/32768`. Both are exact in `f32`.
+///
+/// How it is computed: `w·a + (65536 − w)·b` is an integer of magnitude at most 2³¹, exact in
+/// `i32` (it is `i32::MIN` only for `a = b = −32768`); it is converted to `f32` once, and the
+/// multiplication by 2⁻³¹ that follows is exact (a power of two, far from the subnormals). That
+/// is bit for bit what computing the quotient in `f64`, where it is exact, and rounding it once
+/// to `f32` gives. Only integer operations and one IEEE-754 conversion are involved, so the
+/// output is bit-identical on every target and with every [`Implementation`](crate::Implementation).
+///
+/// # Example
+///
+/// Two clips of a 16 kHz batch mixed for a model that takes `f32` audio, with the labels from
+/// the λ the draws record:
+///
+/// ```
+/// use mixup::{Batch, Draw, ImageLayout, Labels, Mixup, Pairing, collate_i16};
+/// use rand_core::SeedableRng;
+/// let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(3);
+/// let len = 1600; // 100 ms at 16 kHz
+/// let tone: Vec<i16> = (0..len).map(|t| ((t as f64 * 0.17).sin() * 12000.0) as i16).collect();
+/// let clicks: Vec<i16> = (0..len).map(|t| if t % 400 == 0 { -30000 } else { 0 }).collect();
+/// let clips = [tone, clicks].concat();
+/// let src = Batch::new(&clips, ImageLayout::flat(len))?;
+///
+/// let mut records = [Draw::default(); 2];
+/// let mixup = Mixup::new(1.0)?.with_pairing(Pairing::Flip); // partners 1 and 0
+/// let draws = mixup.draw(&mut rng, src.shape(), &mut records)?;
+/// let mut input = vec![0.0f32; clips.len()]; // f32 in [-1, 1], ready for the model
+/// collate_i16(&mut input, &src, &draws)?;
+///
+/// // Sample 0 is λ·tone + (1 − λ)·clicks with the quantized λ the draws record, exactly.
+/// let d = draws.get(0).unwrap();
+/// let w = (d.lambda * 65536.0) as i64; // an exact integer
+/// let j = d.partner * len;
+/// let exact = (w * i64::from(clips[0]) + (65536 - w) * i64::from(clips[j])) as f64 / 2f64.powi(31);
+/// assert_eq!(input[0], exact as f32);
+///
+/// let rows = [1.0f32, 0.0, 0.0, 1.0]; // classes: tone, clicks
+/// let mut targets = [0.0f32; 4];
+/// Labels::soft(&rows, 2)?.mix(&draws, &mut targets)?;
+/// # Ok::<(), mixup::Error>(())
+/// ```
+pub fn collate_i16<'p>(
+    out: &mut [f32],
+    src: &Batch<'_, i16>,
+    plan: impl Into<Plan<'p>>,
+) -> Result<(), Error> {
+    Kernels::best().collate_i16(out, src, plan)
+}
+
+impl Kernels {
+    /// [`collate_i16`] compiled for this handle's implementation (the stores and the tile do not
+    /// apply): every implementation writes the same bits.
+    pub fn collate_i16<'p>(
+        &self,
+        out: &mut [f32],
+        src: &Batch<'_, i16>,
+        plan: impl Into<Plan<'p>>,
+    ) -> Result<(), Error> {
+        let plan = plan.into();
+        let layout = src.layout();
+        let sample_len = src.sample_len();
+        let data = src.as_slice();
+        check_len("out", data.len(), out.len())?;
+        check_len("plan", src.len(), plan.len())?;
+        plan.check::<i16>(&layout, src.content() == Content::ClassIndices)?;
+
+        // The closure is inlined into the `#[target_feature]` trampoline, and with it the loops.
+        with_features(
+            self.checked(),
+            #[inline(always)]
+            || collate_i16_samples(out, (data, sample_len), &plan, &layout),
+        );
+        Ok(())
+    }
+}
+
+/// The fixed-point weight `w` of a checked λ for `i16` data: `w/65536` is
+/// [`applied_lambda::<i16>`](crate::applied_lambda), as the kernels apply it.
+fn weight_i16(lambda: f64) -> i32 {
+    // A multiple of 1/65536 in [0, 1]: the product is an exact integer in [0, 65536].
+    (applied_lambda::<i16>(lambda).unwrap_or(1.0) * 65536.0) as i32
+}
+
+/// `out[k] = x[k]/32768`, exact.
+#[inline(always)]
+fn scale_i16(out: &mut [f32], x: &[i16]) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = f32::from(v) * I16_STEP;
+    }
+}
+
+/// `out[k] = (w·a[k] + (65536 − w)·b[k]) / 2³¹`, rounded once (see [`collate_i16`]).
+#[inline(always)]
+fn blend_i16(out: &mut [f32], a: &[i16], b: &[i16], w: i32) {
+    let v = 65536 - w;
+    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        // |w·x + v·y| ≤ 65536·32768 = 2³¹ with the one extreme −2³¹, so nothing wraps; the
+        // wrapping operations keep builds with overflow checks vectorizing the same loop.
+        let m = w
+            .wrapping_mul(i32::from(x))
+            .wrapping_add(v.wrapping_mul(i32::from(y)));
+        *o = m as f32 * I16_UNIT;
+    }
+}
+
+/// The `i16` collate loop over checked inputs.
+#[inline(always)]
+fn collate_i16_samples(
+    out: &mut [f32],
+    (data, n): (&[i16], usize),
+    plan: &Plan<'_>,
+    layout: &ImageLayout,
+) {
+    for (i, o) in out.chunks_exact_mut(n).enumerate() {
+        let a = &data[i * n..][..n];
+        let j = plan.partner(i);
+        let b = &data[j * n..][..n];
+        match plan.op(i) {
+            _ if i == j => scale_i16(o, a),
+            SampleOp::Blend(lambda) => match weight_i16(lambda) {
+                65536 => scale_i16(o, a),
+                0 => scale_i16(o, b),
+                w => blend_i16(o, a, b, w),
+            },
+            SampleOp::Paste(rect) => {
+                // The runs come in increasing order: each element is written once, from the
+                // sample between runs and from the partner inside them.
+                let mut at = 0;
+                layout.for_each_run(&rect, 0, n, |s, e| {
+                    scale_i16(&mut o[at..s], &a[at..s]);
+                    scale_i16(&mut o[s..e], &b[s..e]);
+                    at = e;
+                });
+                scale_i16(&mut o[at..], &a[at..]);
+            }
+            _ => scale_i16(o, a),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -581,5 +756,244 @@ mod tests {
         for m in [0.0f32, 32768.0, 65280.0] {
             assert!((m * scale + shift).is_finite());
         }
+    }
+
+    /// The documented `i16` formulas, one element at a time, in `f64` (where they are exact)
+    /// rounded once to `f32`.
+    fn reference_i16(op: &SampleOp, (y, x): (usize, usize), a: i16, b: i16) -> f32 {
+        let (a, b) = (f64::from(a), f64::from(b));
+        match *op {
+            SampleOp::Blend(lambda) => {
+                let w = libm::round(lambda * 65536.0);
+                ((w * a + (65536.0 - w) * b) / 2_147_483_648.0) as f32
+            }
+            SampleOp::Paste(r) if (r.y1..r.y2).contains(&y) && (r.x1..r.x2).contains(&x) => {
+                (b / 32768.0) as f32
+            }
+            _ => (a / 32768.0) as f32,
+        }
+    }
+
+    /// Values at the ends of the `i16` range and a spread in between.
+    fn i16_data(len: usize, salt: u32) -> Vec<i16> {
+        const EDGES: [i16; 8] = [i16::MIN, i16::MIN + 1, -1, 0, 1, 2, i16::MAX - 1, i16::MAX];
+        (0..len as u32)
+            .map(|k| match k % 11 {
+                0..=7 if k % 3 == salt % 3 => EDGES[(k % 8) as usize],
+                _ => (k.wrapping_mul(40503).wrapping_add(salt.wrapping_mul(7919)) >> 3) as i16,
+            })
+            .collect()
+    }
+
+    /// Runs `collate_i16` with every available implementation and checks every element against
+    /// [`reference_i16`], bit for bit.
+    fn check_i16(layout: ImageLayout, data: &[i16], partners: &[usize], ops: &[SampleOp]) {
+        let src = Batch::new(data, layout).unwrap();
+        let n = src.sample_len();
+        let (c, h, w) = (layout.channels, layout.height, layout.width);
+        let mut expect = vec![0.0f32; data.len()];
+        for s in 0..src.len() {
+            let j = partners[s];
+            let op = if j == s { SampleOp::Keep } else { ops[s] };
+            for k in 0..n {
+                // (row, column) of element k in either channel order.
+                let (y, x) = match layout.order {
+                    ChannelOrder::Chw => ((k / w) % h, k % w),
+                    _ => (k / (w * c), (k / c) % w),
+                };
+                expect[s * n + k] = reference_i16(&op, (y, x), data[s * n + k], data[j * n + k]);
+            }
+        }
+        let mut records: Vec<Draw> = (0..src.len())
+            .map(|i| Draw {
+                partner: partners[i],
+                op: ops[i],
+                lambda: 0.0,
+            })
+            .collect();
+        let draws = Draws::new(&mut records, src.shape()).unwrap();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for imp in crate::Implementation::available() {
+            let mut out = vec![f32::NAN; data.len()];
+            let kernels = Kernels::new(imp).unwrap();
+            kernels.collate_i16(&mut out, &src, &draws).unwrap();
+            assert_eq!(bits(&out), bits(&expect), "{layout:?} {imp}");
+        }
+        let mut out = vec![f32::NAN; data.len()];
+        collate_i16(&mut out, &src, &draws).unwrap();
+        assert_eq!(bits(&out), bits(&expect), "{layout:?} best");
+    }
+
+    #[test]
+    fn i16_matches_the_documented_formula_for_every_op() {
+        // Flat clips of an odd length (vector bodies and tails), every kind of op, λ at and near
+        // the ends, ties of the quantization, a sample paired with itself.
+        let len = 1003;
+        let ops = [
+            SampleOp::Blend(0.3),
+            SampleOp::Blend(1.0),
+            SampleOp::Blend(0.0),
+            SampleOp::Blend(0.5 / 65536.0), // a tie: rounds to w = 1
+            SampleOp::Blend(1.0 - 1e-9),    // rounds to w = 65536, kept
+            SampleOp::Paste(Rect {
+                x1: 17,
+                y1: 0,
+                x2: 650,
+                y2: 1,
+            }),
+            SampleOp::Keep,
+            SampleOp::Blend(0.75),
+            SampleOp::Paste(Rect {
+                x1: 0,
+                y1: 0,
+                x2: 0,
+                y2: 1,
+            }),
+        ];
+        let partners = [3, 0, 1, 2, 5, 6, 4, 7, 8];
+        let data = i16_data(ops.len() * len, 1);
+        check_i16(ImageLayout::flat(len), &data, &partners, &ops);
+
+        // Spectrogram-like samples: the rectangle is a time × frequency patch, in both orders
+        // and with several channels.
+        let rect = Rect {
+            x1: 2,
+            y1: 1,
+            x2: 19,
+            y2: 4,
+        };
+        let ops = [SampleOp::Blend(0.61), SampleOp::Paste(rect), SampleOp::Keep];
+        for layout in [
+            ImageLayout::hw(5, 21),
+            ImageLayout::nchw(2, 5, 21),
+            ImageLayout::nhwc(3, 5, 21),
+        ] {
+            let data = i16_data(3 * layout.sample_len().unwrap(), 2);
+            check_i16(layout, &data, &[2, 0, 1], &ops);
+        }
+    }
+
+    #[test]
+    fn i16_extremes_are_exact_and_in_range() {
+        // Every pair of extreme values at every weight class: the result is within [-1, 1),
+        // between the inputs, and a blend of −32768 with itself is exactly −1.
+        let vals = [i16::MIN, -12345, -1, 0, 1, 12345, i16::MAX];
+        let mut a = Vec::new();
+        let mut b = Vec::new();
+        for &x in &vals {
+            for &y in &vals {
+                a.push(x);
+                b.push(y);
+            }
+        }
+        let len = a.len();
+        let data = [a, b].concat();
+        let src = Batch::new(&data, ImageLayout::flat(len)).unwrap();
+        let mut partners = [1, 0];
+        let perm = crate::Permutation::new(&mut partners).unwrap();
+        for lambda in [0.0, 1.0 / 65536.0, 0.25, 0.5, 0.999, 1.0] {
+            let mut out = vec![0.0f32; data.len()];
+            collate_i16(&mut out, &src, Plan::same(&perm, SampleOp::Blend(lambda))).unwrap();
+            for k in 0..len {
+                let (x, y) = (
+                    f32::from(data[k]) / 32768.0,
+                    f32::from(data[len + k]) / 32768.0,
+                );
+                assert!(out[k] >= x.min(y) && out[k] <= x.max(y), "{lambda} {x} {y}");
+                assert!((-1.0..1.0).contains(&out[k]));
+            }
+            assert_eq!(out[0], -1.0); // MIN with MIN
+        }
+    }
+
+    #[test]
+    fn i16_agrees_with_mixing_in_i16_within_half_a_step() {
+        // The collate is the exact mix; mix_inplace rounds it to i16 (halves up): the two differ
+        // by at most half an i16 step, 1/65536, and not at all for kept and pasted samples.
+        let len = 257;
+        let ops = [
+            SampleOp::Blend(0.3),
+            SampleOp::Blend(0.9),
+            SampleOp::Paste(Rect {
+                x1: 5,
+                y1: 0,
+                x2: 200,
+                y2: 1,
+            }),
+            SampleOp::Keep,
+        ];
+        let partners = [1, 2, 3, 0];
+        let data = i16_data(4 * len, 3);
+        let layout = ImageLayout::flat(len);
+        let mut r: Vec<Draw> = (0..4)
+            .map(|i| Draw {
+                partner: partners[i],
+                op: ops[i],
+                lambda: 0.0,
+            })
+            .collect();
+        let src = Batch::new(&data, layout).unwrap();
+        let draws = Draws::new(&mut r, src.shape()).unwrap();
+        let mut out = vec![0.0f32; data.len()];
+        collate_i16(&mut out, &src, &draws).unwrap();
+        let mut mixed = data.clone();
+        crate::mix_inplace(&mut BatchMut::new(&mut mixed, layout).unwrap(), &draws).unwrap();
+        for k in 0..data.len() {
+            let diff = (f64::from(out[k]) - f64::from(mixed[k]) / 32768.0).abs();
+            if k < 2 * len {
+                assert!(diff <= 1.0 / 65536.0 + 1e-9, "k={k}: {diff}");
+            } else {
+                assert_eq!(out[k], f32::from(mixed[k]) / 32768.0, "k={k}");
+            }
+        }
+    }
+
+    #[test]
+    fn i16_bad_input_writes_nothing() {
+        let data = [7i16; 8];
+        let layout = ImageLayout::flat(4);
+        let src = Batch::new(&data, layout).unwrap();
+        let mut out = [9.0f32; 8];
+        let mut partners = [1, 0];
+        let perm = crate::Permutation::new(&mut partners).unwrap();
+        let rect = |x2| {
+            SampleOp::Paste(Rect {
+                x1: 0,
+                y1: 0,
+                x2,
+                y2: 1,
+            })
+        };
+        // A rectangle outside the clip, an invalid λ, the wrong output length.
+        assert!(matches!(
+            collate_i16(&mut out, &src, Plan::same(&perm, rect(5))),
+            Err(Error::RectOutOfImage { .. })
+        ));
+        for lambda in [1.5, -0.1, f64::NAN] {
+            assert!(matches!(
+                collate_i16(&mut out, &src, Plan::same(&perm, SampleOp::Blend(lambda))),
+                Err(Error::InvalidLambda { .. })
+            ));
+        }
+        assert!(matches!(
+            collate_i16(&mut out[1..], &src, Plan::same(&perm, SampleOp::Keep)),
+            Err(Error::LengthMismatch { what: "out", .. })
+        ));
+        // A plan for another batch size.
+        let mut three = [1, 2, 0];
+        let perm3 = crate::Permutation::new(&mut three).unwrap();
+        assert!(matches!(
+            collate_i16(&mut out, &src, Plan::same(&perm3, SampleOp::Keep)),
+            Err(Error::LengthMismatch { what: "plan", .. })
+        ));
+        // Averaging class indices is refused, as by `mix`; pasting them is not.
+        let masks = Batch::class_indices(&data, layout).unwrap();
+        assert!(matches!(
+            collate_i16(&mut out, &masks, Plan::same(&perm, SampleOp::Blend(0.5))),
+            Err(Error::BlendOfClassIndices { sample: 0 })
+        ));
+        assert_eq!(out, [9.0; 8]);
+        assert!(collate_i16(&mut out, &masks, Plan::same(&perm, rect(2))).is_ok());
+        assert_eq!(out, [7.0 / 32768.0; 8]);
     }
 }

@@ -165,7 +165,7 @@ pub use arch::{Implementation, Stores};
 #[cfg(feature = "std")]
 pub use batch::mix_inplace_parallel;
 pub use batch::{mix, mix_inplace};
-pub use collate::{ChannelNorm, Normalize, collate_u8};
+pub use collate::{ChannelNorm, Normalize, collate_i16, collate_u8};
 pub use cutmix::CutMix;
 pub use detection::{
     DetectionBox, DetectionImage, DetectionMix, WeightedBox, canvas_layout, mix_detection,

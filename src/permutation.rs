@@ -322,9 +322,9 @@ fn windowed_first_bad<S: Slots + ?Sized>(slots: &S, in_range: usize) -> Error {
 /// every sample of a batch.
 ///
 /// Made by [`Pairing::fill`] or from a caller's slice with [`Permutation::new`]. It borrows the
-/// slice mutably for as long as it lives (see the [module docs](self) for why: checking it and
-/// walking its cycles then take O(B) time and no memory) and gives the slice back unchanged when
-/// dropped. Read it with [`get`](Permutation::get) or [`iter`](Permutation::iter).
+/// slice mutably for as long as it lives, so that checking it and walking its cycles take O(B)
+/// time and no memory (its flag bits live in the slice's unused high bits), and gives the slice
+/// back unchanged when dropped. Read it with [`get`](Permutation::get) or [`iter`](Permutation::iter).
 ///
 /// ```
 /// use mixup::{Error, Permutation};

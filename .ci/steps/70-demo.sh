@@ -52,6 +52,18 @@ cargo run --release --example mix_files -- "$out/m.jpg" mixup_demo.png "$out/m.p
 cargo run --release --example mix_files -- docs/demo.png "$out/m.jpg" "$out/m2.png" --lambda 0.5
 test -s "$out/m.jpg" && test -s "$out/m.png" && test -s "$out/m2.png"
 
+echo "--- audio: WAVs before and after and a PNG into a temp dir (checks collate_i16 against the i16 mix); a bad flag exits 2"
+cargo run --release --example audio -- --alpha 0.4 --seed 7 --out "$out/audio"
+test -s "$out/audio/audio_mix.png"
+wavs=("$out"/audio/sample*_before.wav "$out"/audio/sample*_partner.wav "$out"/audio/sample*_after.wav)
+[ "${#wavs[@]}" -ge 3 ] || { echo "audio: expected WAV files, got ${#wavs[@]}"; exit 1; }
+for f in "${wavs[@]}"; do test -s "$f" || { echo "audio: $f is missing or empty"; exit 1; }; done
+status=0
+cargo run --release --quiet --example audio -- --alpha 0 --out "$out/audio-bad" 2> "$out/err" || status=$?
+if [ "$status" -ne 2 ] || [ -e "$out/audio-bad" ]; then
+  echo "audio --alpha 0: expected exit status 2 and no output, got $status"; cat "$out/err"; exit 1
+fi
+
 echo "--- loader (checks its own reproducibility and stream distinctness) and no_std (no allocation)"
 cargo run --release --example loader -- --epochs 2 --workers 3
 cargo run --release --example no_std

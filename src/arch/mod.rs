@@ -71,8 +71,9 @@ impl Stores {
 
 /// A compiled copy of the blend kernels.
 ///
-/// All implementations give the same bits; they differ in speed only. [`implementation`] says
-/// which one the crate uses on this machine.
+/// All implementations give the same bits; they differ in speed only.
+/// [`Kernels::implementation`](crate::Kernels::implementation) says which one the crate uses on
+/// this machine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Implementation {
