@@ -2,6 +2,7 @@
 //!
 //! * `pass`: an in-place pass `x = 0.5·x + 0.25` (`u8`: `x/2 + 16`) over the same bytes, one
 //!   read and one write per element, the least traffic any in-place mix can have;
+//! * `pass_2_threads`: the same pass split over two threads, the bound of the parallel mix;
 //! * `copy_from_slice` of the same bytes between two preallocated buffers;
 //! * `mix_inplace` with `Pairing::Shuffle` partners and λ = 0.3, one thread, and
 //!   `mix_inplace_parallel` with 1 and 2 threads.
@@ -14,7 +15,7 @@
 //! `cargo bench --bench batch -- --warm-up-time 1 --measurement-time 3`
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use mixup::{BatchMut, Element, ImageLayout, Kernels, Pairing, Permutation, Plan, SampleOp};
+use mixup::{Batch, BatchMut, Element, ImageLayout, Kernels, Pairing, Permutation, Plan, SampleOp};
 use rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use std::hint::black_box;
@@ -55,7 +56,7 @@ fn group<T: Element>(
     name: &str,
     (b, layout): (usize, ImageLayout),
     value: impl Fn(usize) -> T,
-    pass: impl Fn(T) -> T + Copy,
+    pass: impl Fn(T) -> T + Copy + Sync,
 ) {
     let n = layout.sample_len().unwrap();
     let bytes = b * n * std::mem::size_of::<T>();
@@ -72,6 +73,16 @@ fn group<T: Element>(
             for v in black_box(&mut x).iter_mut() {
                 *v = pass(*v);
             }
+        })
+    });
+    // The bound of the parallel mix: the same pass on two threads, one half of the batch each.
+    g.bench_function("pass_2_threads", |bench| {
+        bench.iter(|| {
+            let (lo, hi) = black_box(&mut x).split_at_mut(b * n / 2);
+            std::thread::scope(|s| {
+                s.spawn(|| lo.iter_mut().for_each(|v| *v = pass(*v)));
+                hi.iter_mut().for_each(|v| *v = pass(*v));
+            });
         })
     });
     g.bench_function("copy_from_slice", |bench| {
@@ -126,11 +137,12 @@ fn against_the_bound(c: &mut Criterion) {
     }
 }
 
-/// One element per sample: the cycle walk must cost the same per element at every batch size.
+/// One element per sample: the cycle walk must cost the same per element at every batch size,
+/// in place and out of place.
 fn linear_time(c: &mut Criterion) {
     let mut g = c.benchmark_group("linear_time_1_element_per_sample_f32");
     g.sample_size(10);
-    for log_b in [16u32, 18, 20] {
+    for log_b in [16u32, 17, 18, 19, 20] {
         let b = 1usize << log_b;
         g.throughput(Throughput::Elements(b as u64));
         let mut x: Vec<f32> = (0..b).map(|k| k as f32).collect();
@@ -141,6 +153,14 @@ fn linear_time(c: &mut Criterion) {
             bench.iter(|| {
                 let mut batch = BatchMut::new(black_box(&mut x), ImageLayout::flat(1)).unwrap();
                 mixup::mix_inplace(&mut batch, plan).unwrap();
+            })
+        });
+        let src = x.clone();
+        let mut out = vec![0.0f32; b];
+        g.bench_function(BenchmarkId::new("mix", b), |bench| {
+            bench.iter(|| {
+                let batch = Batch::new(black_box(&src), ImageLayout::flat(1)).unwrap();
+                mixup::mix(&mut out, &batch, plan).unwrap();
             })
         });
     }
