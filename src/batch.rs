@@ -213,14 +213,20 @@ fn split_ranges<T>(n: usize, threads: usize) -> std::vec::Vec<usize> {
     bounds
 }
 
+/// The most threads one parallel mix starts, whatever it is asked for: more would only queue
+/// on the cores, and each costs a stack.
+#[cfg(feature = "std")]
+const MAX_THREADS: usize = 256;
+
 #[cfg(feature = "std")]
 impl Kernels {
     /// [`mix_inplace`](Kernels::mix_inplace) on several threads: every sample's elements are
     /// split into `threads` ranges (whole cache lines, at least 4 KiB each) and each thread mixes
     /// its range of every sample with [`mix_inplace_range`](Kernels::mix_inplace_range), with no
     /// coordination beyond the final join. `threads = 0` uses
-    /// [`std::thread::available_parallelism`]. The bytes are those of the one-thread call,
-    /// whatever the thread count.
+    /// [`std::thread::available_parallelism`]; at most 256 threads are started, and a thread the
+    /// operating system refuses to start leaves its share to the others. The bytes are those of
+    /// the one-thread call, whatever the thread count.
     ///
     /// Allocates one list of sample slices per thread (std only; the core allocates nothing).
     /// On any bad input the call returns an `Err` before starting a thread and writes nothing.
@@ -252,10 +258,15 @@ impl Kernels {
         let threads = if threads == 0 {
             std::thread::available_parallelism().map_or(1, usize::from)
         } else {
-            threads
+            threads.min(MAX_THREADS)
         };
         let n = batch.sample_len();
-        let bounds = split_ranges::<T>(n, threads);
+        // An empty batch has nothing to split, whatever its sample length claims.
+        let bounds = if batch.is_empty() {
+            std::vec![0, 0]
+        } else {
+            split_ranges::<T>(n, threads)
+        };
         if bounds.len() <= 2 {
             let mut rows = Contiguous {
                 data: batch.as_mut_slice(),
@@ -276,19 +287,39 @@ impl Kernels {
                 rest = tail;
             }
         }
-        let kernels = *self;
-        std::thread::scope(|scope| {
-            for (t, strip) in strips.iter_mut().enumerate() {
-                let range = bounds[t]..bounds[t + 1];
-                let plan = &plan;
-                scope.spawn(move || {
-                    let mut rows = Strips {
-                        strips: strip,
-                        offset: range.start,
-                    };
-                    walk(&kernels, plan, &layout, &mut rows, range);
-                });
+        // The shares are a queue that the spawned threads and this one empty together: a
+        // thread the OS refuses to start is not an error, its shares are simply taken by the
+        // others. Each share is an independent element range, so who mixes it does not matter.
+        let queue = std::sync::Mutex::new(
+            strips
+                .iter_mut()
+                .enumerate()
+                .map(|(t, strip)| (bounds[t]..bounds[t + 1], strip)),
+        );
+        let work = || {
+            loop {
+                let next = match queue.lock() {
+                    Ok(mut q) => q.next(),
+                    Err(poisoned) => poisoned.into_inner().next(),
+                };
+                let Some((range, strip)) = next else { break };
+                let mut rows = Strips {
+                    strips: strip,
+                    offset: range.start,
+                };
+                walk(self, &plan, &layout, &mut rows, range);
             }
+        };
+        std::thread::scope(|scope| {
+            for _ in 1..parts {
+                if std::thread::Builder::new()
+                    .spawn_scoped(scope, work)
+                    .is_err()
+                {
+                    break;
+                }
+            }
+            work();
         });
         Ok(())
     }

@@ -8,8 +8,8 @@
 use core::convert::Infallible;
 use mixup::{
     Batch, BatchMut, Beta, ChannelNorm, CutMix, DetectionImage, Draw, Draws, Error, ImageLayout,
-    Labels, Mixup, Normalize, Pairing, Permutation, Plan, SampleOp, Shape, applied_lambda, blend,
-    blend_inplace, canvas_layout, collate_u8, mix_detection,
+    Kernels, Labels, Mixup, Normalize, Pairing, Permutation, Plan, SampleOp, Shape, applied_lambda,
+    blend, blend_inplace, canvas_layout, collate_u8, mix_detection,
 };
 use rand_core::{SeedableRng, TryRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -496,5 +496,45 @@ fn invalid_soft_rows_are_refused_with_their_index() {
             (row[0] + row[1] - 1.0).abs() <= mixup::SOFT_ROW_TOLERANCE as f32,
             "{out:?}"
         );
+    }
+}
+
+/// Found by the `batch` fuzz target with overflow checks on: `mix_inplace_parallel` split the
+/// sample length of an empty batch into thread shares, and a sample length near `usize::MAX`
+/// (accepted, since zero samples hold no elements) overflowed the share arithmetic in a debug
+/// build; `threads = usize::MAX` asked for a 2⁵⁷-byte list of shares. An empty batch is now
+/// left alone, and the thread count is capped.
+#[test]
+fn parallel_mix_of_an_empty_batch_with_a_huge_sample_length() {
+    for threads in [0, 1, 2, 3, usize::MAX] {
+        for len in [usize::MAX, usize::MAX / 2, 1 << 62, 1] {
+            let mut data: [f32; 0] = [];
+            let mut batch = BatchMut::new(&mut data, ImageLayout::flat(len)).unwrap();
+            let mut p: [usize; 0] = [];
+            let perm = Permutation::new(&mut p).unwrap();
+            let plan = Plan::same(&perm, SampleOp::Blend(0.5));
+            assert_eq!(
+                Kernels::best().mix_inplace_parallel(&mut batch, plan, threads),
+                Ok(()),
+                "len {len} threads {threads}"
+            );
+        }
+    }
+    // A real batch with far more threads asked for than there are shares: the bytes of the
+    // one-thread mix.
+    let layout = ImageLayout::flat(40_000);
+    let src: Vec<u8> = (0..5 * 40_000).map(|k| (k * 7919 % 251) as u8).collect();
+    let mut p = [3usize, 0, 4, 1, 2];
+    let perm = Permutation::new(&mut p).unwrap();
+    let plan = Plan::same(&perm, SampleOp::Blend(0.3));
+    let mut one = src.clone();
+    mixup::mix_inplace(&mut BatchMut::new(&mut one, layout).unwrap(), plan).unwrap();
+    for threads in [usize::MAX, 1000, 9] {
+        let mut many = src.clone();
+        let mut batch = BatchMut::new(&mut many, layout).unwrap();
+        Kernels::best()
+            .mix_inplace_parallel(&mut batch, plan, threads)
+            .unwrap();
+        assert_eq!(one, many, "threads {threads}");
     }
 }
