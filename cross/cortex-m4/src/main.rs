@@ -1,5 +1,7 @@
 //! mixup on a Cortex-M4F: the golden scenario shared with `tests/golden.rs` against the same
-//! pinned table, then property checks of sampling, pairing and batch mixing. Reports over
+//! pinned table, then property checks of sampling, pairing and batch mixing, then measurements:
+//! instructions per element of the blend kernels (`instructions`, counted by SysTick under
+//! `qemu -icount shift=0`) and stack high-water marks of the entry points (`stack`). Reports over
 //! semihosting and exits with a failure status on the first panic or after any failed check.
 #![no_std]
 #![no_main]
@@ -30,14 +32,18 @@ static CHECKS: AtomicU32 = AtomicU32::new(0);
 /// Counts a check; prints and counts a failure.
 macro_rules! check {
     ($cond:expr, $($fmt:tt)+) => {{
-        CHECKS.fetch_add(1, Ordering::Relaxed);
+        $crate::CHECKS.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
         let ok: bool = $cond;
         if !ok {
-            FAILURES.fetch_add(1, Ordering::Relaxed);
-            hprintln!($($fmt)+);
+            $crate::FAILURES.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+            cortex_m_semihosting::hprintln!($($fmt)+);
         }
     }};
 }
+pub(crate) use check;
+
+mod instructions;
+mod stack;
 
 /// Every value of the scenario against the pinned table, in order.
 fn golden() -> usize {
@@ -279,6 +285,14 @@ fn main() -> ! {
     sampling(&mut rng);
     pairing(&mut rng);
     batches(&mut rng);
+    // SysTick free-running for the instruction counts; no interrupt, so the stack below the
+    // stack pointer stays the painted one.
+    match cortex_m::Peripherals::take() {
+        Some(mut p) => instructions::start(&mut p.SYST),
+        None => check!(false, "the core peripherals were taken"),
+    }
+    instructions::run(&mut rng);
+    stack::run(&mut rng);
     // A draw after all the checks, so the generator's state is visibly used.
     let tail = rng.next_u32();
     let failures = FAILURES.load(Ordering::Relaxed);
