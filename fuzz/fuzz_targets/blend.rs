@@ -1,16 +1,17 @@
 //! Every implementation of the blend kernels against a naive per-element reference written here
-//! from the documented rules (src/kernels/mod.rs), and so against each other: the public
-//! `blend`/`blend_inplace` (the dispatched copy) and, through the hidden `*_with` entry points,
-//! every implementation this machine runs (scalar, the baseline vector loop, AVX2, AVX-512, NEON),
-//! with ordinary, cached and non-temporal stores. Every element type, arbitrary lengths, offsets,
-//! λ and values (NaN, ±∞, ±0 and subnormals included).
+//! from the documented rules (src/element/mod.rs, src/kernels.rs), and so against each other:
+//! the public `blend`/`blend_inplace` (`Kernels::best`) and, through `Kernels::new(imp)`, every
+//! implementation this machine runs (scalar, the baseline vector loop, AVX2, AVX-512, NEON),
+//! with every store policy (`Stores::Auto`, `Streaming`, `Cached`). Every element type, arbitrary
+//! lengths, offsets, λ and values (NaN, ±∞, ±0 and subnormals included). The outputs are compared
+//! bit for bit: a computed NaN is the canonical quiet NaN, λ = 0 and λ = 1 copy. `Kernels::new`
+//! refuses exactly the implementations this machine cannot run.
 #![no_main]
 
 use arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use mixup::{
-    Element, Error, Implementation, applied_lambda, blend, blend_cached_with, blend_inplace,
-    blend_inplace_with, blend_with,
+    Element, Error, Implementation, Kernels, Stores, applied_lambda, blend, blend_inplace,
 };
 use mixup_fuzz::unit_f64;
 
@@ -21,8 +22,8 @@ trait Reference: Element {
     fn applied_ref(lambda: f64) -> f64;
     /// One output element.
     fn reference(a: Self, b: Self, lambda: f64) -> Self;
-    /// Equal as the crate promises: the same bits, or both NaN (a NaN's payload is not
-    /// promised).
+    /// Equal as the crate promises: the same bits (a computed NaN is the canonical one, a copied
+    /// NaN keeps its payload).
     fn same(x: Self, y: Self) -> bool;
     /// Between `a` and `b` (inclusive), or NaN with a NaN input.
     fn between(x: Self, a: Self, b: Self) -> bool;
@@ -48,7 +49,8 @@ macro_rules! float_reference {
                 })
             }
             fn applied_ref(lambda: f64) -> f64 {
-                lambda as $t as f64
+                // A λ of -0.0 is taken as 0.0.
+                (lambda + 0.0) as $t as f64
             }
             fn reference(a: $t, b: $t, lambda: f64) -> $t {
                 // λ rounded once to the type, μ = 1 − λ once; the exact ends copy.
@@ -62,7 +64,8 @@ macro_rules! float_reference {
                 let mu = 1.0 - lam;
                 let r = lam * a + mu * b;
                 if r.is_nan() {
-                    return r;
+                    // One NaN for every implementation and target.
+                    return <$t>::NAN;
                 }
                 // Clamped to the interval between a and b.
                 let lo = if a < b { a } else { b };
@@ -76,7 +79,7 @@ macro_rules! float_reference {
                 }
             }
             fn same(x: $t, y: $t) -> bool {
-                x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
+                x.to_bits() == y.to_bits()
             }
             fn between(x: $t, a: $t, b: $t) -> bool {
                 if x.is_nan() {
@@ -182,7 +185,7 @@ fn check<T: Reference>(u: &mut Unstructured<'_>) -> Result<()> {
         "applied λ for {lambda:e}"
     );
 
-    // The dispatched copy, then every implementation with every kind of store.
+    // The best kernels, then every implementation with every store policy.
     let mut out_buf = vec![fill; oo + len];
     let out = &mut out_buf[oo..];
     let result = blend(out, a, b, lambda);
@@ -191,26 +194,43 @@ fn check<T: Reference>(u: &mut Unstructured<'_>) -> Result<()> {
     let mut x = a.to_vec();
     let result = blend_inplace(&mut x, b, lambda);
     check_inplace(result, &x, a, out, lambda, valid, b_len, "blend_inplace")?;
+    assert!(Kernels::best().implementation().is_available());
 
-    for imp in Implementation::available() {
-        for store in 0..3 {
+    for &imp in Implementation::ALL {
+        let kernels = match Kernels::new(imp) {
+            Ok(k) => {
+                assert!(imp.is_available(), "{imp} made but not available");
+                assert_eq!(k.implementation(), imp);
+                k
+            }
+            Err(e) => {
+                assert!(!imp.is_available(), "{imp} available but refused: {e}");
+                assert_eq!(e, Error::ImplementationUnavailable { name: imp.name() });
+                continue;
+            }
+        };
+        for stores in [Stores::Auto, Stores::Streaming, Stores::Cached] {
+            let k = kernels.with_stores(stores);
+            assert_eq!((k.implementation(), k.stores()), (imp, stores));
             let mut buf = vec![fill; oo + len];
             let o = &mut buf[oo..];
-            let (result, what) = match store {
-                0 => (blend_with(imp, o, a, b, lambda, false), "blend_with"),
-                1 => (
-                    blend_with(imp, o, a, b, lambda, true),
-                    "blend_with streaming",
-                ),
-                _ => (blend_cached_with(imp, o, a, b, lambda), "blend_cached_with"),
-            };
+            let result = k.blend(o, a, b, lambda);
             check_result::<T>(result, valid, lambda, b_len, len)?;
-            check_output(o, a, b, lambda, valid, fill, &format!("{what} {imp}"));
+            check_output(
+                o,
+                a,
+                b,
+                lambda,
+                valid,
+                fill,
+                &format!("{imp} {stores:?} blend"),
+            );
+            // The store policy is for out-of-place outputs; in place it must not matter.
+            let mut x = a.to_vec();
+            let result = k.blend_inplace(&mut x, b, lambda);
+            let what = format!("{imp} {stores:?} blend_inplace");
+            check_inplace(result, &x, a, out, lambda, valid, b_len, &what)?;
         }
-        let mut x = a.to_vec();
-        let result = blend_inplace_with(imp, &mut x, b, lambda);
-        let what = format!("blend_inplace_with {imp}");
-        check_inplace(result, &x, a, out, lambda, valid, b_len, &what)?;
     }
     Ok(())
 }
@@ -266,9 +286,11 @@ fn check_result<T: Reference>(
             assert_eq!(value.to_bits(), lambda.to_bits());
         }
         Err(Error::LengthMismatch {
-            expected, actual, ..
+            what,
+            expected,
+            actual,
         }) => {
-            assert_eq!((expected, actual), (len, b_len));
+            assert_eq!((what, expected, actual), ("b", len, b_len));
         }
         Err(e) => panic!("unexpected {e:?}"),
     }

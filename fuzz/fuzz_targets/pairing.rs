@@ -1,12 +1,15 @@
-//! Every pairing at every batch size gives a permutation; Derangement has no fixed point; the
-//! fixed pairings follow their formulas; `check_permutation` agrees with a naive check and names
-//! the first bad position.
+//! Every pairing at every batch size gives a checked permutation; Derangement has no fixed
+//! point (and refuses a batch of one, writing nothing); the fixed pairings follow their formulas
+//! and draw nothing; dropping the permutation gives the plain partners back. `Permutation::new`
+//! agrees with a naive check on arbitrary slices (entries with the marker bits set, slices
+//! across the 4096-entry window of the fallback check), names the first bad position, and leaves
+//! the slice as it was on `Ok` and on `Err`; `Permutation::identity` is the identity.
 #![no_main]
 
 use arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use mixup::{Error, Pairing, check_permutation};
-use mixup_fuzz::{ScriptedRng, is_permutation};
+use mixup::{Error, Pairing, Permutation};
+use mixup_fuzz::{ScriptedRng, check_permutation, checked_permutation, is_permutation};
 
 fn pairing(u: &mut Unstructured<'_>) -> Result<Pairing> {
     Ok(match u.int_in_range(0..=3)? {
@@ -21,27 +24,42 @@ fn pairing(u: &mut Unstructured<'_>) -> Result<Pairing> {
     })
 }
 
-fn fill(u: &mut Unstructured<'_>) -> Result<()> {
-    let p = pairing(u)?;
-    // Across the 4096-bit window of the permutation check now and then.
-    let n = if u.ratio(1, 16)? {
+/// A batch size: small mostly, across the 4096-entry window of the fallback check now and then.
+fn batch_size(u: &mut Unstructured<'_>, small: usize) -> Result<usize> {
+    Ok(if u.ratio(1, 16)? {
         u.int_in_range(4000..=8300)?
     } else {
-        u.int_in_range(0..=70)?
-    };
+        u.int_in_range(0..=small)?
+    })
+}
+
+fn fill(u: &mut Unstructured<'_>) -> Result<()> {
+    let p = pairing(u)?;
+    let n = batch_size(u, 70)?;
     let mut rng: ScriptedRng = u.arbitrary()?;
     let before = rng.clone();
     let sentinel = usize::MAX - 1;
     let mut partners = vec![sentinel; n];
-    let result = p.fill(&mut rng, &mut partners);
+    let result = p.fill(&mut rng, &mut partners).map(|perm| {
+        assert_eq!(perm.len(), n);
+        assert_eq!(perm.get(n), None);
+        let read: Vec<usize> = perm.iter().collect();
+        assert_eq!(
+            read,
+            (0..n).map(|i| perm.get(i).unwrap()).collect::<Vec<_>>()
+        );
+        read
+    });
     if p == Pairing::Derangement && n == 1 {
         assert_eq!(result, Err(Error::DerangementOfOne));
         assert_eq!(partners, [sentinel], "written on Err");
         return Ok(());
     }
-    result.unwrap_or_else(|e| panic!("{p:?} at n={n}: {e}"));
+    let read = result.unwrap_or_else(|e| panic!("{p:?} at n={n}: {e}"));
+    // The permutation was dropped: the slice holds the plain partners it read back.
+    assert_eq!(partners, read, "{p:?} n={n}: not given back as read");
     assert!(is_permutation(&partners), "{p:?} n={n}: {partners:?}");
-    assert!(check_permutation(&partners).is_ok());
+    check_permutation(&partners).expect("a pairing's output is a permutation");
     match p {
         Pairing::Roll(k) => {
             for (i, &j) in partners.iter().enumerate() {
@@ -61,47 +79,64 @@ fn fill(u: &mut Unstructured<'_>) -> Result<()> {
                 "fixed point: {partners:?}"
             );
         }
-        Pairing::Shuffle => {}
+        _ => {}
     }
+    assert_eq!(
+        p.is_random(),
+        matches!(p, Pairing::Shuffle | Pairing::Derangement)
+    );
     if !p.is_random() {
         assert_eq!(rng, before, "{p:?} drew from the generator");
     }
     Ok(())
 }
 
+/// A value for a corrupted entry: in range, just out of it, with the marker bits set, anything.
+fn entry(u: &mut Unstructured<'_>, n: usize) -> Result<usize> {
+    const TOP: usize = 1 << (usize::BITS - 1);
+    const NEXT: usize = 1 << (usize::BITS - 2);
+    Ok(match u.int_in_range(0..=4)? {
+        0 => u.int_in_range(0..=n.saturating_sub(1))?,
+        1 => n + u.int_in_range(0..=2)?,
+        // The bits a permutation uses while it holds the slice, with an index below them.
+        2 => *u.choose(&[TOP, NEXT, TOP | NEXT])? | u.int_in_range(0..=n)?,
+        3 => usize::MAX - u.int_in_range(0..=2)?,
+        _ => u.arbitrary()?,
+    })
+}
+
 /// Arbitrary partner lists, permutations or not.
 fn check(u: &mut Unstructured<'_>) -> Result<()> {
-    let n = u.int_in_range(0..=64)?;
+    let n = batch_size(u, 64)?;
     let mut partners = mixup_fuzz::permutation(u, n)?;
     for _ in 0..u.int_in_range(0..=3)? {
         if n == 0 {
             break;
         }
         let i = u.int_in_range(0..=n - 1)?;
-        partners[i] = if u.arbitrary()? {
-            u.int_in_range(0..=n + 2)?
-        } else {
-            u.arbitrary()?
-        };
+        partners[i] = entry(u, n)?;
     }
-    let result = check_permutation(&partners);
-    assert_eq!(result.is_ok(), is_permutation(&partners), "{partners:?}");
-    if let Err(e) = result {
-        // The first position that is out of range or repeats an earlier partner.
-        let first = partners
-            .iter()
-            .enumerate()
-            .position(|(i, &p)| p >= n || partners[..i].contains(&p))
-            .expect("not a permutation");
-        assert_eq!(
-            e,
-            Error::NotAPermutation {
-                position: first,
-                partner: partners[first]
-            },
-            "{partners:?}"
-        );
+    // Ok exactly for a permutation, the first bad position named, the slice restored: asserted
+    // in `checked_permutation`.
+    let original = partners.clone();
+    match checked_permutation(&mut partners) {
+        Ok(perm) => {
+            assert!(is_permutation(&original));
+            drop(perm);
+        }
+        Err(e) => {
+            assert!(!is_permutation(&original), "{e}");
+            assert!(matches!(e, Error::NotAPermutation { .. }));
+        }
     }
+    assert_eq!(partners, original, "not given back unchanged");
+
+    // Whatever the slice held, the identity overwrites it and is given back plain.
+    let perm = Permutation::identity(&mut partners);
+    assert!(perm.iter().eq(0..n));
+    drop(perm);
+    assert!(partners.iter().copied().eq(0..n));
+    check_permutation(&partners).expect("the identity is a permutation");
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 
 use arbitrary::{Arbitrary, Result, Unstructured};
 use core::convert::Infallible;
+use mixup::{Draw, Error, Permutation, SampleOp};
 use rand_core::{SeedableRng, TryRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -185,4 +186,112 @@ pub fn is_permutation(p: &[usize]) -> bool {
         seen[x] = true;
     }
     true
+}
+
+/// The first position of `p` that is out of range or repeats an earlier entry: the position a
+/// refused permutation's `Error::NotAPermutation` must name. `None` for a permutation.
+pub fn first_bad(p: &[usize]) -> Option<usize> {
+    let mut seen = vec![false; p.len()];
+    for (i, &x) in p.iter().enumerate() {
+        if x >= p.len() || seen[x] {
+            return Some(i);
+        }
+        seen[x] = true;
+    }
+    None
+}
+
+/// `Permutation::new(partners)` with its 0.2 contract asserted: `Ok` exactly for a permutation
+/// (the checked view reading back the same partners), otherwise `Error::NotAPermutation` naming
+/// the first bad position and the value there, with the slice left exactly as it was.
+///
+/// On `Ok` the slice is given back when the permutation is dropped; [`check_permutation`]
+/// asserts that too.
+pub fn checked_permutation(partners: &mut [usize]) -> core::result::Result<Permutation<'_>, Error> {
+    let before = partners.to_vec();
+    let bad = first_bad(&before);
+    // Checked once and dropped at once: the slice must come back as it was, whatever the verdict.
+    let verdict = Permutation::new(partners).map(drop);
+    assert_eq!(partners, &before[..], "the check did not restore the slice");
+    match (verdict, bad) {
+        (Ok(()), None) => {}
+        (Ok(()), Some(i)) => panic!("accepted {before:?}, bad at {i}"),
+        (Err(e), None) => panic!("refused a permutation ({e}): {before:?}"),
+        (Err(e), Some(position)) => {
+            assert_eq!(
+                e,
+                Error::NotAPermutation {
+                    position,
+                    partner: before[position]
+                },
+                "{before:?}"
+            );
+            return Err(e);
+        }
+    }
+    let perm = Permutation::new(partners).expect("accepted once, accepted twice");
+    assert_eq!(perm.len(), before.len());
+    assert_eq!(perm.is_empty(), before.is_empty());
+    assert!(perm.iter().eq(before.iter().copied()), "{before:?}");
+    assert_eq!(perm.get(before.len()), None);
+    Ok(perm)
+}
+
+/// [`checked_permutation`] on a copy, the copy dropped and compared: `Ok` or the error, and the
+/// slice given back unchanged on every outcome.
+pub fn check_permutation(partners: &[usize]) -> core::result::Result<(), Error> {
+    let mut copy = partners.to_vec();
+    let result = checked_permutation(&mut copy).map(drop);
+    assert_eq!(
+        copy, partners,
+        "the permutation was not given back unchanged"
+    );
+    result
+}
+
+/// Draw records with these partners, `op(i)` for sample `i`, and a `lambda` that
+/// `Draws::new` must overwrite (and must leave alone when it refuses them).
+pub fn records(partners: &[usize], op: impl Fn(usize) -> SampleOp) -> Vec<Draw> {
+    partners
+        .iter()
+        .enumerate()
+        .map(|(i, &partner)| Draw {
+            partner,
+            op: op(i),
+            lambda: f64::from_bits(0x7ff8_dead_beef_0001),
+        })
+        .collect()
+}
+
+/// A draw record as bits, so that records holding NaN compare exactly.
+pub fn draw_bits(d: &Draw) -> [u64; 7] {
+    let (tag, op) = match d.op {
+        SampleOp::Keep => (0, [0; 4]),
+        SampleOp::Blend(l) => (1, [l.to_bits(), 0, 0, 0]),
+        SampleOp::Paste(r) => (2, [r.x1, r.y1, r.x2, r.y2].map(|x| x as u64)),
+        _ => (3, [0; 4]),
+    };
+    [
+        d.partner as u64,
+        tag,
+        op[0],
+        op[1],
+        op[2],
+        op[3],
+        d.lambda.to_bits(),
+    ]
+}
+
+/// [`draw_bits`] of every record.
+pub fn records_bits(records: &[Draw]) -> Vec<[u64; 7]> {
+    records.iter().map(draw_bits).collect()
+}
+
+/// A label smoothing ε: mostly in `[0, 0.5]`, anything sometimes.
+pub fn smoothing(u: &mut Unstructured<'_>) -> Result<f64> {
+    Ok(if u.ratio(1, 4)? {
+        any_f64(u)?
+    } else {
+        unit_f64(u)? * 0.5
+    })
 }
