@@ -132,6 +132,40 @@ macro_rules! int_reference {
 int_reference!(u8, 8);
 int_reference!(u16, 16);
 
+macro_rules! signed_reference {
+    ($t:ty, $bits:expr) => {
+        impl Reference for $t {
+            fn arbitrary(u: &mut Unstructured<'_>) -> Result<Self> {
+                Ok(match u.int_in_range(0..=4)? {
+                    0 => <$t>::MAX,
+                    1 => <$t>::MIN,
+                    2 => 0,
+                    _ => u.arbitrary()?,
+                })
+            }
+            fn applied_ref(lambda: f64) -> f64 {
+                weight(lambda, $bits) as f64 / (1u64 << $bits) as f64
+            }
+            fn reference(a: $t, b: $t, lambda: f64) -> $t {
+                // ⌊(w·a + (2ᵏ − w)·b + 2ᵏ⁻¹) / 2ᵏ⌋ on the signed values, in exact integers.
+                let w = weight(lambda, $bits) as i128;
+                let one = 1i128 << $bits;
+                let num = w * a as i128 + (one - w) * b as i128 + one / 2;
+                num.div_euclid(one) as $t
+            }
+            fn same(x: $t, y: $t) -> bool {
+                x == y
+            }
+            fn between(x: $t, a: $t, b: $t) -> bool {
+                a.min(b) <= x && x <= a.max(b)
+            }
+        }
+    };
+}
+
+signed_reference!(i8, 8);
+signed_reference!(i16, 16);
+
 /// w = round(λ·2ᵏ), halves up, computed exactly: λ·2ᵏ is exact in f64 (a power-of-two scaling)
 /// and so is its fractional part.
 fn weight(lambda: f64, bits: u32) -> u64 {
@@ -333,11 +367,13 @@ fn check_output<T: Reference>(
 
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
-    let _ = match u.int_in_range(0..=3u8) {
+    let _ = match u.int_in_range(0..=5u8) {
         Ok(0) => check::<f32>(&mut u),
         Ok(1) => check::<f64>(&mut u),
         Ok(2) => check::<u8>(&mut u),
-        Ok(_) => check::<u16>(&mut u),
+        Ok(3) => check::<u16>(&mut u),
+        Ok(4) => check::<i8>(&mut u),
+        Ok(_) => check::<i16>(&mut u),
         Err(e) => Err(e),
     };
 });
