@@ -12,8 +12,8 @@ use crate::error::{Error, check_len};
 
 /// The λ that the kernels for `T` actually apply when asked for `lambda`.
 ///
-/// For `f64` that is `lambda`; for `f32` it is `lambda` rounded to `f32`; for `u8` and `u16` it is
-/// the quantized weight `round(λ·256)/256` or `round(λ·65536)/65536`. Mix labels with this value
+/// For `f64` that is `lambda`; for `f32` it is `lambda` rounded to `f32`; for `u8` and `i8` it is
+/// the quantized weight `round(λ·256)/256`, for `u16` and `i16` `round(λ·65536)/65536`. Mix labels with this value
 /// to make them agree with the data. A λ of `-0.0` is taken as `0.0`.
 ///
 /// ```
