@@ -547,12 +547,22 @@ mod tests {
     fn parallel_equals_one_thread_for_every_thread_count() {
         let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(3);
         // Odd shapes: sample lengths that no share divides, a rectangle crossing shares.
-        for (b, layout) in [
+        // Under Miri (threads are interpreted too) only the shapes that still split in two.
+        let shapes = [
             (7, ImageLayout::nchw(3, 61, 67)),
             (5, ImageLayout::nhwc(3, 37, 41)),
             (9, ImageLayout::flat(20_011)),
             (3, ImageLayout::hw(1, 5)),
-        ] {
+        ];
+        let shapes = if cfg!(miri) {
+            &[
+                (3, ImageLayout::nchw(1, 41, 53)),
+                (2, ImageLayout::hw(1, 5)),
+            ][..]
+        } else {
+            &shapes[..]
+        };
+        for &(b, layout) in shapes {
             let n = layout.sample_len().unwrap();
             let cutmix = CutMix::new(1.0).unwrap();
             let mut records: Vec<Draw> = (0..b)
@@ -588,24 +598,23 @@ mod tests {
         // Tiles below, at and above the 2 KiB stack buffer, none dividing the sample length,
         // so that runs end mid-sample and the large-frame path is taken.
         let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(11);
-        let layout = ImageLayout::flat(40_009);
-        let b = 6;
-        let src: Vec<u8> = (0..b * 40_009).map(|k| (k * 7919 % 251) as u8).collect();
+        // Under Miri a shorter sample (still longer than the 2 KiB buffer, and divided by no
+        // tile), so that the interpreter gets through every tile in seconds.
+        let len = if cfg!(miri) { 2_053 } else { 40_009 };
+        let layout = ImageLayout::flat(len);
+        let b = if cfg!(miri) { 3 } else { 6 };
+        let src: Vec<u8> = (0..b * len).map(|k| (k * 7919 % 251) as u8).collect();
         let mut partners = [0usize; 6];
-        let perm = Pairing::Shuffle.fill(&mut rng, &mut partners).unwrap();
+        let partners = &mut partners[..b];
+        let perm = Pairing::Shuffle.fill(&mut rng, partners).unwrap();
         let plan = Plan::same(&perm, SampleOp::Blend(0.3));
         let mut expect = vec![0u8; src.len()];
         mix(&mut expect, &Batch::new(&src, layout).unwrap(), plan).unwrap();
-        let mut tiles = vec![
-            1,
-            3,
-            2047,
-            2048,
-            2049,
-            4096,
-            40_009,
-            Kernels::MAX_TILE_BYTES,
-        ];
+        let mut tiles = vec![1, 3, 2047, 2048, 2049, 4096, len, Kernels::MAX_TILE_BYTES];
+        if cfg!(miri) {
+            // Tiny tiles mean thousands of kernel dispatches, minutes in the interpreter.
+            tiles.retain(|&t| t > 3);
+        }
         tiles.push(Kernels::best().tile_bytes());
         for tile in tiles {
             let mut got = src.clone();
