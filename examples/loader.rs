@@ -1,5 +1,5 @@
-//! A training-loader loop: several epochs, worker threads that mix their own batches, one
-//! random stream per worker derived from a single seed.
+//! A training-loader loop: several epochs, worker threads that take batches as they come free
+//! and mix them, and one random stream per batch (`mixup::Streams`, the `streams` feature).
 //!
 //! ```text
 //! cargo run --release --example loader
@@ -8,27 +8,24 @@
 //!
 //! # Streams
 //!
-//! Every random draw comes from a `Xoshiro256PlusPlus` stream that depends only on
-//! `(seed, epoch, stream index)`, never on thread timing:
+//! Every random draw comes from a `Xoshiro256PlusPlus` that depends only on `(seed, epoch,
+//! index)`, never on a worker or on timing: `Streams::new(seed).batch(epoch, b)` mixes batch `b`
+//! of `epoch`, and index `u64::MAX` (never a batch) is the epoch's sampler, which shuffles the
+//! data set. Workers take the next free batch from a shared counter, so which worker mixes which
+//! batch, and in what order they finish, changes from run to run; the bytes do not.
 //!
-//! * `long_jump()` (2¹⁹² steps) once per epoch gives every epoch its own block of the period;
-//! * inside an epoch's block, stream 0 shuffles the data set (the sampler) and stream `w + 1`
-//!   belongs to worker `w`, reached with `w + 1` calls of `jump()` (2¹²⁸ steps each).
-//!
-//! The streams never overlap (each is 2¹²⁸ draws long), batch `b` always goes to worker
-//! `b mod workers`, and each worker mixes its batches in order, so a run is reproducible bit for
-//! bit whatever the scheduling. The example checks that: it runs the whole loop twice and
-//! compares every λ, every partner list and a hash of every mixed batch, and it checks that the
-//! streams of all (epoch, stream) pairs start differently. It exits with status 1 if either check
-//! fails.
-//!
-//! Changing the number of workers changes which stream mixes which batch, and therefore the
-//! draws; that is the price of per-worker streams (PyTorch's DataLoader has the same property).
+//! The example checks that: it runs the whole loop with 1, 2 and 4 workers (and `--workers`),
+//! and once more with one worker taking the batches in reverse order, and compares every λ,
+//! every partner list and a hash of every mixed batch and its labels. It also checks that the
+//! streams of all (epoch, index) pairs start differently. It exits with status 1 if a check
+//! fails. (A per-worker stream, as PyTorch's DataLoader seeds them, would change the draws with
+//! the worker count.)
 
-use mixup::{BatchMut, Draw, ImageLayout, Labels, Mixup, Pairing, SampleOp};
-use rand_core::{Rng, SeedableRng};
+use mixup::{BatchMut, Draw, ImageLayout, Labels, Mixup, Pairing, SampleOp, Streams};
+use rand_core::Rng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 /// `println!` that ignores a closed stdout (e.g. `| head`) instead of panicking.
@@ -45,13 +42,14 @@ const SAMPLE_LEN: usize = 3 * 16 * 16;
 const CLASSES: usize = 10;
 
 const USAGE: &str = "\
-A training-loader loop with mixup: worker threads, one Xoshiro256PlusPlus stream per worker.
+A training-loader loop with mixup: worker threads, one Xoshiro256PlusPlus stream per batch.
 
 Usage: cargo run --release --example loader -- [OPTIONS]
 
 Options:
   --epochs N    number of epochs (1..=100)               [default: 3]
-  --workers N   number of worker threads (1..=16)        [default: 2]
+  --workers N   worker threads of the printed run (1..=16) [default: 2]
+                (1, 2 and 4 workers always run too, and must agree)
   --seed N      the one seed every stream derives from   [default: 2024]
   -h, --help    print this help";
 
@@ -63,10 +61,11 @@ struct Config {
 }
 
 /// What one worker did with one batch.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 struct BatchReport {
     epoch: usize,
     batch: usize,
+    /// Which worker mixed it: the one field that may differ between runs.
     worker: usize,
     /// The sample indices of the data set in this batch.
     samples: Vec<usize>,
@@ -77,16 +76,37 @@ struct BatchReport {
     hash: u64,
 }
 
-/// The stream for `(seed, epoch, index)`: index 0 is the sampler, `w + 1` is worker `w`.
-fn stream(seed: u64, epoch: usize, index: usize) -> Xoshiro256PlusPlus {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    for _ in 0..epoch {
-        rng.long_jump();
+impl BatchReport {
+    /// Everything but the worker: what must be the same in every run.
+    fn outcome(&self) -> (usize, usize, &[usize], bool, u64, &[usize], u64) {
+        let r = self;
+        let lambda = r.lambda.to_bits();
+        (
+            r.epoch,
+            r.batch,
+            &r.samples,
+            r.mixed,
+            lambda,
+            &r.partners,
+            r.hash,
+        )
     }
-    for _ in 0..index {
-        rng.jump();
-    }
-    rng
+}
+
+/// The index of an epoch's sampler stream: never a batch index.
+const SAMPLER: u64 = u64::MAX;
+
+/// The stream of batch `index` of `epoch` (or of the sampler, `SAMPLER`).
+fn stream(seed: u64, epoch: usize, index: u64) -> Xoshiro256PlusPlus {
+    Streams::new(seed).batch(epoch as u64, index)
+}
+
+/// How the workers of one run take batches.
+#[derive(Clone, Copy)]
+struct Schedule {
+    workers: usize,
+    /// Take the batches last first (a completion order no forward run has).
+    reversed: bool,
 }
 
 /// A stand-in for decoding sample `index` of a data set: deterministic bytes and a class.
@@ -125,9 +145,9 @@ fn mix_one(
     ))
 }
 
-/// One full run: every epoch, every batch, mixed by the worker threads. Returns the reports in
-/// batch order.
-fn run(cfg: Config, mixup: &Mixup) -> Result<Vec<BatchReport>, mixup::Error> {
+/// One full run: every epoch, every batch, mixed by the worker threads as they come free.
+/// Returns the reports in batch order.
+fn run(cfg: Config, schedule: Schedule, mixup: &Mixup) -> Result<Vec<BatchReport>, mixup::Error> {
     let batches = DATASET / BATCH; // the last partial batch is dropped, as `drop_last=True`
     let mut reports = Vec::new();
     for epoch in 0..cfg.epochs {
@@ -135,20 +155,30 @@ fn run(cfg: Config, mixup: &Mixup) -> Result<Vec<BatchReport>, mixup::Error> {
         // exactly what `Pairing::Shuffle` writes.
         let mut order = vec![0usize; DATASET];
         // The permutation is only needed as plain indices here: drop the checked view at once.
-        drop(Pairing::Shuffle.fill(&mut stream(cfg.seed, epoch, 0), &mut order)?);
+        drop(Pairing::Shuffle.fill(&mut stream(cfg.seed, epoch, SAMPLER), &mut order)?);
         let order = &order;
+        // The next batch to take: whichever worker is free takes it.
+        let next = &AtomicUsize::new(0);
 
         let (tx, rx) = mpsc::channel();
         std::thread::scope(|scope| {
-            for worker in 0..cfg.workers {
+            for worker in 0..schedule.workers {
                 let tx = tx.clone();
                 scope.spawn(move || {
-                    let mut rng = stream(cfg.seed, epoch, worker + 1);
                     let mut data = vec![0.0f32; BATCH * SAMPLE_LEN];
                     let mut labels = [0u32; BATCH];
                     let mut soft = vec![0.0f32; BATCH * CLASSES];
                     let mut records = vec![Draw::default(); BATCH];
-                    for batch in (worker..batches).step_by(cfg.workers) {
+                    loop {
+                        let taken = next.fetch_add(1, Ordering::Relaxed);
+                        if taken >= batches {
+                            break;
+                        }
+                        let batch = if schedule.reversed {
+                            batches - 1 - taken
+                        } else {
+                            taken
+                        };
                         let samples = order[batch * BATCH..][..BATCH].to_vec();
                         for ((slot, label), &index) in data
                             .chunks_exact_mut(SAMPLE_LEN)
@@ -157,6 +187,8 @@ fn run(cfg: Config, mixup: &Mixup) -> Result<Vec<BatchReport>, mixup::Error> {
                         {
                             *label = load_sample(index, slot);
                         }
+                        // The batch's own stream: the same whichever worker gets here.
+                        let mut rng = stream(cfg.seed, epoch, batch as u64);
                         let result =
                             mix_one(mixup, &mut rng, &mut data, &labels, &mut records, &mut soft)
                                 .map(|(mixed, lambda, partners)| {
@@ -259,7 +291,11 @@ fn main() -> ExitCode {
         cfg.workers,
         cfg.seed
     );
-    let first = match run(cfg, &mixup) {
+    let shown = Schedule {
+        workers: cfg.workers,
+        reversed: false,
+    };
+    let first = match run(cfg, shown, &mixup) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -282,25 +318,60 @@ fn main() -> ExitCode {
         );
     }
 
-    // Check 1: a second run (new threads, other scheduling) gives the same bytes.
-    let second = match run(cfg, &mixup) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let reproducible = first == second;
+    // Check 1: 1, 2 and 4 workers, and one worker taking the batches last first, give the same
+    // bytes as the run above (new threads, another assignment of batches to workers).
+    let mut schedules: Vec<Schedule> = [1, 2, 4]
+        .into_iter()
+        .map(|workers| Schedule {
+            workers,
+            reversed: false,
+        })
+        .collect();
+    schedules.push(Schedule {
+        workers: 1,
+        reversed: true,
+    });
+    let mut identical = true;
+    for schedule in schedules {
+        let other = match run(cfg, schedule, &mixup) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let same = first.len() == other.len()
+            && first
+                .iter()
+                .zip(&other)
+                .all(|(a, b)| a.outcome() == b.outcome());
+        let order = if schedule.reversed {
+            ", batches taken last first"
+        } else {
+            ""
+        };
+        say!(
+            "{} worker(s){order}: {}",
+            schedule.workers,
+            if same {
+                "identical λ, partners and bytes"
+            } else {
+                "DIFFERENT"
+            }
+        );
+        identical &= same;
+    }
     say!(
-        "reproducible: {} (a second run gave the same λ, partners and data hashes for all {} batches)",
-        if reproducible { "yes" } else { "NO" },
+        "worker-independent: {} ({} batches compared per run)",
+        if identical { "yes" } else { "NO" },
         first.len()
     );
 
-    // Check 2: the streams differ: the first draws of every (epoch, stream) pair, sampler
+    // Check 2: the streams differ: the first draws of every (epoch, index) pair, sampler
     // included, are different from those of every other pair.
-    let heads: Vec<((usize, usize), [u64; 4])> = (0..cfg.epochs)
-        .flat_map(|e| (0..=cfg.workers).map(move |i| (e, i)))
+    let batches = (DATASET / BATCH) as u64;
+    let heads: Vec<((usize, u64), [u64; 4])> = (0..cfg.epochs)
+        .flat_map(|e| (0..batches).chain([SAMPLER]).map(move |i| (e, i)))
         .map(|(e, i)| {
             let mut rng = stream(cfg.seed, e, i);
             ((e, i), core::array::from_fn(|_| rng.next_u64()))
@@ -316,12 +387,11 @@ fn main() -> ExitCode {
         }
     }
     say!(
-        "distinct streams: {} ({} (epoch, stream) pairs: the sampler and {} workers per epoch)",
+        "distinct streams: {} ({} (epoch, index) pairs: the sampler and {batches} batches per epoch)",
         if distinct { "yes" } else { "NO" },
         heads.len(),
-        cfg.workers
     );
-    if reproducible && distinct {
+    if identical && distinct {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -77,9 +77,44 @@
 //!
 //! There is no global state: every random draw comes from the generator passed to the call, in
 //! the documented order. The same generator state gives the same draws and mixed bytes on every
-//! target (a golden test pins them on x86-64, aarch64 and a Cortex-M4F). For a loader with
-//! several workers, derive one stream per batch from one seed; `examples/loader.rs` does this and
-//! checks that two runs agree bit for bit.
+//! target (a golden test pins them on x86-64, aarch64 and a Cortex-M4F).
+//!
+//! For a loader with several workers, key the generator by the batch, not by the worker: with
+//! the `streams` feature, [`Streams`] gives one `Xoshiro256PlusPlus` per `(seed, epoch, batch
+//! index)`, so batch `b` of epoch `e` gets the same draws whichever worker mixes it, with any
+//! number of workers and in any completion order. Different keys never start from the same state
+//! (the construction is injective), and the starts are scattered over the generator's 2²⁵⁶ − 1
+//! period so that overlapping streams are astronomically unlikely (the [`Streams`] docs give the
+//! bound). `examples/loader.rs` runs a loader with 1, 2 and 4 workers and checks that they give
+//! the same bytes.
+//!
+//! ```
+//! # #[cfg(feature = "streams")] {
+//! use mixup::{BatchMut, Draw, ImageLayout, Labels, Mixup, Streams};
+//!
+//! let (mixup, streams) = (Mixup::new(0.4)?, Streams::new(2024));
+//! let labels = [0u32, 1, 2, 3, 4, 5, 6, 7];
+//! // The batches of epoch 0, each mixed with its own stream, in whatever order they come.
+//! let mut mixed = Vec::new();
+//! for index in [2u64, 0, 1] {
+//!     let mut data: Vec<u8> = (0..8 * 16).map(|k| (k * 3 + index as usize) as u8).collect();
+//!     let mut batch = BatchMut::new(&mut data, ImageLayout::hw(4, 4))?;
+//!     let (mut records, mut soft) = ([Draw::default(); 8], [0.0f32; 8 * 8]);
+//!     let labels = Labels::classes(&labels, 8)?;
+//!     let mut rng = streams.batch(0, index); // the key is the batch, not the worker
+//!     mixup.apply(&mut rng, &mut batch, &labels, &mut records, &mut soft)?;
+//!     mixed.push((index, data));
+//! }
+//! // Batch 1 mixed again on its own gives the same bytes.
+//! let mut again: Vec<u8> = (0..8 * 16).map(|k| (k * 3 + 1) as u8).collect();
+//! let mut batch = BatchMut::new(&mut again, ImageLayout::hw(4, 4))?;
+//! let (mut records, mut soft) = ([Draw::default(); 8], [0.0f32; 8 * 8]);
+//! let labels = Labels::classes(&labels, 8)?;
+//! mixup.apply(&mut streams.batch(0, 1), &mut batch, &labels, &mut records, &mut soft)?;
+//! assert_eq!(mixed[2], (1, again));
+//! # }
+//! # Ok::<(), mixup::Error>(())
+//! ```
 //!
 //! # Integer data
 //!
@@ -127,6 +162,8 @@
 //!   never allocates either way. Build with `default-features = false` for microcontrollers.
 //! * `half`: [`Element`] impls for `half::f16` and `half::bf16`, blended in f32 and stored back in
 //!   the input type.
+//! * `streams`: [`Streams`], one `Xoshiro256PlusPlus` (from `rand_xoshiro`, re-exported) per
+//!   `(seed, epoch, batch index)` for loaders with several workers; `no_std` like the rest.
 //!
 //! # Kernels
 //!
@@ -160,6 +197,8 @@ mod mixup;
 mod permutation;
 mod plan;
 mod sampling;
+#[cfg(feature = "streams")]
+mod streams;
 
 pub use arch::{Implementation, Stores};
 #[cfg(feature = "std")]
@@ -181,6 +220,8 @@ pub use mixup::Mixup;
 pub use permutation::{Pairing, Permutation};
 pub use plan::{Draw, Draws, Plan, SampleOp};
 pub use sampling::Beta;
+#[cfg(feature = "streams")]
+pub use streams::{Streams, Xoshiro256PlusPlus};
 
 /// The README's code blocks, compiled and run as doc tests so that the quick start stays true.
 #[cfg(doctest)]
