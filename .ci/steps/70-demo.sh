@@ -81,9 +81,6 @@ cargo package -p mixup --allow-dirty --no-verify --quiet
 # Verification builds the packaged sources on their own; it needs crates.io (reachable here).
 cargo package -p mixup --allow-dirty --quiet
 
-if grep -q 'LEAD:' README.md; then
-  echo "NOTE: README.md still has $(grep -c 'LEAD:' README.md) 'LEAD:' placeholders to fill before publishing"
-fi
 
 echo "--- MSRV: standard-library APIs against rust-version"
 # Only the stable and nightly toolchains exist here and no other can be downloaded, so a build
