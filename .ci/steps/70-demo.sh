@@ -81,7 +81,6 @@ cargo package -p mixup --allow-dirty --no-verify --quiet
 # Verification builds the packaged sources on their own; it needs crates.io (reachable here).
 cargo package -p mixup --allow-dirty --quiet
 
-
 echo "--- MSRV: standard-library APIs against rust-version"
 # Only the stable and nightly toolchains exist here and no other can be downloaded, so a build
 # with the 1.89 toolchain itself is NOT run. clippy's incompatible_msrv lint reads rust-version
