@@ -116,7 +116,7 @@ pub struct DetectionMix {
 ///
 /// ```
 /// use mixup::{Batch, DetectionImage, ImageLayout, canvas_layout};
-/// let (pa, pb) = ([0u8; 3 * 480 * 640], [0u8; 3 * 512 * 512]);
+/// let (pa, pb) = (vec![0u8; 3 * 480 * 640], vec![0u8; 3 * 512 * 512]);
 /// let a = DetectionImage::new(Batch::new(&pa, ImageLayout::nhwc(3, 480, 640))?, &[])?;
 /// let b = DetectionImage::new(Batch::new(&pb, ImageLayout::nhwc(3, 512, 512))?, &[])?;
 /// assert_eq!(canvas_layout(&a, &b)?, ImageLayout::nhwc(3, 512, 640));
