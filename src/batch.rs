@@ -351,6 +351,11 @@ impl<T> Rows<T> for Strips<'_, '_, T> {
     }
 
     #[inline]
+    fn row_mut(&mut self, i: usize, start: usize, len: usize) -> &mut [T] {
+        &mut self.strips[i][start - self.offset..][..len]
+    }
+
+    #[inline]
     fn pair(&mut self, i: usize, j: usize, start: usize, len: usize) -> (&mut [T], &[T]) {
         let s = start - self.offset;
         if i < j {
@@ -367,6 +372,8 @@ impl<T> Rows<T> for Strips<'_, '_, T> {
 pub(crate) trait Rows<T> {
     /// Elements `start..start + len` of sample `i`.
     fn row(&self, i: usize, start: usize, len: usize) -> &[T];
+    /// Elements `start..start + len` of sample `i`, to write.
+    fn row_mut(&mut self, i: usize, start: usize, len: usize) -> &mut [T];
     /// The same range of samples `i` (mutable) and `j` (read), `i ≠ j`.
     fn pair(&mut self, i: usize, j: usize, start: usize, len: usize) -> (&mut [T], &[T]);
 }
@@ -381,6 +388,11 @@ impl<T> Rows<T> for Contiguous<'_, T> {
     #[inline]
     fn row(&self, i: usize, start: usize, len: usize) -> &[T] {
         &self.data[i * self.sample_len + start..][..len]
+    }
+
+    #[inline]
+    fn row_mut(&mut self, i: usize, start: usize, len: usize) -> &mut [T] {
+        &mut self.data[i * self.sample_len + start..][..len]
     }
 
     #[inline]
@@ -424,6 +436,9 @@ fn apply_tile<T: Element>(
 /// lies within the sample), with the kernels' tile: on the stack in a 2 KiB buffer when that is
 /// enough, else in a frame of its own holding the largest tile, so that small calls neither
 /// reserve nor zero 64 KiB.
+///
+/// Short runs take the segmented walk ([`Walk::segments`]), long ones the leader walk
+/// ([`Walk::leaders`]); both give the bytes of [`Kernels::mix`].
 pub(crate) fn walk<T: Element, R: Rows<T>>(
     kernels: &Kernels,
     plan: &Plan<'_>,
@@ -431,31 +446,59 @@ pub(crate) fn walk<T: Element, R: Rows<T>>(
     rows: &mut R,
     range: Range<usize>,
 ) {
-    if range.is_empty() {
-        return;
-    }
-    let len = kernels.tile_len::<T>().min(range.len());
-    let mut small = T::BUFFER;
-    if let Some(tile) = small.as_mut().get_mut(..len) {
-        walk_with(tile, kernels, plan, layout, rows, range);
-    } else {
-        walk_large(len, kernels, plan, layout, rows, range);
-    }
+    let run_bytes = core::mem::size_of::<T>().saturating_mul(range.len());
+    let touched = plan
+        .len()
+        .saturating_mul(run_bytes.saturating_add(core::mem::size_of::<usize>()));
+    let segmented = run_bytes <= SEGMENT_RUN_BYTES && touched >= SEGMENT_MIN_BYTES;
+    walk_by(kernels, plan, layout, rows, range, segmented);
 }
 
-#[inline(never)]
-fn walk_large<T: Element, R: Rows<T>>(
-    len: usize,
+/// The walk, segmented if asked and the tile holds a run (else the leader walk).
+fn walk_by<T: Element, R: Rows<T>>(
     kernels: &Kernels,
     plan: &Plan<'_>,
     layout: &ImageLayout,
     rows: &mut R,
     range: Range<usize>,
+    segmented: bool,
 ) {
+    if range.is_empty() || plan.is_empty() {
+        return;
+    }
+    let tile_len = kernels.tile_len::<T>();
+    let run = range.len();
+    let walk = Walk {
+        kernels,
+        plan,
+        layout,
+        range,
+    };
+    if segmented && run <= tile_len {
+        with_tile(tile_len, |tile| walk.segments(tile, rows));
+    } else {
+        with_tile(tile_len.min(run), |tile| walk.leaders(tile, rows));
+    }
+}
+
+/// Runs `f` on a zeroed stack tile of `len` elements of `T` (at least one, at most the largest
+/// tile): the 2 KiB buffer when it is enough, else a frame of its own.
+#[inline(always)]
+fn with_tile<T: Element>(len: usize, f: impl FnOnce(&mut [T])) {
+    let mut small = T::BUFFER;
+    if let Some(tile) = small.as_mut().get_mut(..len) {
+        f(tile);
+    } else {
+        with_large_tile(len, f);
+    }
+}
+
+#[inline(never)]
+fn with_large_tile<T: Element>(len: usize, f: impl FnOnce(&mut [T])) {
     let mut large = T::TILE;
     let buffer = large.as_mut();
-    let len = len.min(buffer.len());
-    walk_with(&mut buffer[..len], kernels, plan, layout, rows, range);
+    let len = len.clamp(1, buffer.len());
+    f(&mut buffer[..len]);
 }
 
 /// Tiles from which the walk leaves prefetching to the hardware: a run of 16 KiB or more is long
@@ -464,34 +507,81 @@ fn walk_large<T: Element, R: Rows<T>>(
 /// an EPYC with 1 MiB L2: 8–12% faster without; see `docs/ARCHITECTURE.md`).
 const PREFETCH_BELOW: usize = 16 << 10;
 
-/// The walk with `tile` (not empty) as the saved leader run.
-///
-/// With a short tile, while member `i` is processed, the tile of the member after next is
-/// prefetched: that address is a jump the hardware prefetchers cannot foresee, and a short run
-/// ends before they would have trained on it.
-#[inline(always)]
-fn walk_with<T: Element, R: Rows<T>>(
-    tile: &mut [T],
-    kernels: &Kernels,
-    plan: &Plan<'_>,
-    layout: &ImageLayout,
-    rows: &mut R,
+/// Runs up to which the segmented walk is taken: below this, the latency of finding the next
+/// member of a cycle (a random load from the permutation) costs more than moving the run.
+const SEGMENT_RUN_BYTES: usize = 1024;
+
+/// The bytes a walk touches (runs and permutation entries) from which the segmented walk is
+/// taken: in a batch that stays in L2 the leader walk's chain of loads is short, and the
+/// segments' bookkeeping costs more than it saves (EPYC, 512 KiB L2: 10–20% slower below,
+/// up to 4× faster from a few MiB; see `docs/ARCHITECTURE.md`).
+const SEGMENT_MIN_BYTES: usize = 512 << 10;
+
+/// How many segments the segmented walk follows at once: enough independent chains of loads to
+/// keep a core's miss queue busy.
+const CURSORS: usize = 16;
+
+/// One walk's fixed inputs: the plan (checked), the kernels and layout that carry out its ops,
+/// and the element range of every sample that it mixes (not empty, within the sample).
+struct Walk<'a> {
+    kernels: &'a Kernels,
+    plan: &'a Plan<'a>,
+    layout: &'a ImageLayout,
     range: Range<usize>,
-) {
-    let tile_len = tile.len();
-    // Only tiles that are short because the tile is (2 KiB without `std`), not because the
-    // samples are: a whole small sample prefetched into L1 while two others are being mixed
-    // evicts them (128 samples of 3×32×32 f32 in L3 on an EPYC, 12 KiB each: 74 µs with the
-    // prefetch, 66 µs without).
-    let short = core::mem::size_of_val(tile) < PREFETCH_BELOW && range.len() > tile_len;
-    let active = |i: usize| plan.op(i).writes::<T>();
-    for_each_cycle(plan, |leader| {
-        // One walk decides whether the cycle writes anything, and whether its last member (the
-        // only reader of the saved tile) does.
+}
+
+impl Walk<'_> {
+    /// Whether sample `i`'s op writes anything.
+    #[inline]
+    fn active<T: Element>(&self, i: usize) -> bool {
+        self.plan.op(i).writes::<T>()
+    }
+
+    /// Applies sample `i`'s op to `x`, its elements from `start`, with `y` its partner's
+    /// original values there.
+    #[inline]
+    fn apply<T: Element>(&self, i: usize, start: usize, x: &mut [T], y: &[T]) {
+        apply_tile(self.kernels, self.layout, self.plan.op(i), start, x, y);
+    }
+
+    /// The leader walk, with `tile` (not empty) as the saved leader run: every cycle from its
+    /// leader, tile by tile.
+    fn leaders<T: Element, R: Rows<T>>(&self, tile: &mut [T], rows: &mut R) {
+        // Prefetch only tiles that are short because the tile is (2 KiB without `std`), not
+        // because the samples are: a whole small sample prefetched into L1 while two others are
+        // being mixed evicts them (128 samples of 3×32×32 f32 in L3 on an EPYC, 12 KiB each:
+        // 74 µs with the prefetch, 66 µs without).
+        let short = core::mem::size_of_val(tile) < PREFETCH_BELOW && self.range.len() > tile.len();
+        for_each_cycle(self.plan, |leader| {
+            self.cycle(tile, rows, leader, short, |_| false)
+        });
+    }
+
+    /// Mixes the cycle of `leader` tile by tile, unless one of its members satisfies `skip`
+    /// (checked before anything is written).
+    ///
+    /// With `prefetching`, while member `i` is processed, the tile of the member after next is
+    /// prefetched: that address is a jump the hardware prefetchers cannot foresee, and a short
+    /// run ends before they would have trained on it.
+    #[inline(always)]
+    fn cycle<T: Element, R: Rows<T>>(
+        &self,
+        tile: &mut [T],
+        rows: &mut R,
+        leader: usize,
+        prefetching: bool,
+        skip: impl Fn(usize) -> bool,
+    ) {
+        let plan = self.plan;
+        // One walk decides whether the cycle is skipped or writes anything, and whether its last
+        // member (the only reader of the saved tile) does.
         let mut any = false;
         let mut i = leader;
         let last_active = loop {
-            let a = active(i);
+            if skip(i) {
+                return;
+            }
+            let a = self.active::<T>(i);
             any |= a;
             let j = plan.partner(i);
             if j == leader {
@@ -502,9 +592,9 @@ fn walk_with<T: Element, R: Rows<T>>(
         if !any {
             return;
         }
-        let mut start = range.start;
-        while start < range.end {
-            let len = tile_len.min(range.end - start);
+        let mut start = self.range.start;
+        while start < self.range.end {
+            let len = tile.len().min(self.range.end - start);
             let saved = &mut tile[..len];
             if last_active {
                 saved.copy_from_slice(rows.row(leader, start, len));
@@ -514,24 +604,102 @@ fn walk_with<T: Element, R: Rows<T>>(
                 let j = plan.partner(i);
                 if j == leader {
                     if last_active {
-                        let (x, _) = rows.pair(i, j, start, len);
-                        apply_tile(kernels, layout, plan.op(i), start, x, saved);
+                        self.apply(i, start, rows.row_mut(i, start, len), saved);
                     }
                     break;
                 }
                 let k = plan.partner(j);
-                if short && k != leader && active(j) {
+                if prefetching && k != leader && self.active::<T>(j) {
                     prefetch(rows.row(k, start, len));
                 }
-                if active(i) {
+                if self.active::<T>(i) {
                     let (x, y) = rows.pair(i, j, start, len);
-                    apply_tile(kernels, layout, plan.op(i), start, x, y);
+                    self.apply(i, start, x, y);
                 }
                 i = j;
             }
             start += len;
         }
-    });
+    }
+
+    /// The segmented walk, for runs short enough that `tile` holds at least one: the cycles are
+    /// cut into segments at the **heads**, the members whose index is a multiple of a power of
+    /// two `stride` chosen so that every head's run fits in the tile, and up to [`CURSORS`]
+    /// segments are followed at once, each step prefetching the next member's entry and run.
+    ///
+    /// A segment runs from its head along the cycle up to the next head. Every member is mixed
+    /// by its own segment with its successor's original run: the successor is either the next
+    /// member of the same segment, not yet written, or a head, whose run was saved before
+    /// anything was written. Segments share no member, so following them in any interleaving
+    /// gives the same bytes, and each member is still read and written once. Following one cycle
+    /// alone is a chain of dependent random loads; sixteen segments are sixteen independent
+    /// chains.
+    ///
+    /// Cycles without a head (short ones, in practice) are then mixed by the leader walk,
+    /// skipping the cycles the segments have done.
+    fn segments<T: Element, R: Rows<T>>(&self, tile: &mut [T], rows: &mut R) {
+        let plan = self.plan;
+        let b = plan.len();
+        let (start, run) = (self.range.start, self.range.len());
+        // `run ≤ tile.len()`, so there is at least one slot; `b` is a slice length, so the power
+        // of two does not overflow.
+        let slots = tile.len() / run;
+        let stride = b.div_ceil(slots).next_power_of_two();
+        let is_head = |j: usize| j & (stride - 1) == 0;
+        let slot = |j: usize| j / stride * run;
+        // A head is a member of a cycle of two or more: a sample paired with itself is read by
+        // no one else.
+        let heads = || (0..b).step_by(stride).filter(|&h| plan.partner(h) != h);
+        for h in heads() {
+            tile[slot(h)..][..run].copy_from_slice(rows.row(h, start, run));
+        }
+        let mut heads = heads();
+        // Each cursor is the member to mix next and its successor.
+        let mut cursors = [(0usize, 0usize); CURSORS];
+        let mut live = 0;
+        while live < CURSORS {
+            let Some(h) = heads.next() else { break };
+            let j = plan.partner(h);
+            prefetch(rows.row(j, start, run));
+            plan.prefetch(j);
+            cursors[live] = (h, j);
+            live += 1;
+        }
+        while live > 0 {
+            let mut c = 0;
+            while c < live {
+                let (i, j) = cursors[c];
+                let ends = is_head(j);
+                if self.active::<T>(i) {
+                    if ends {
+                        let x = rows.row_mut(i, start, run);
+                        self.apply(i, start, x, &tile[slot(j)..][..run]);
+                    } else {
+                        let (x, y) = rows.pair(i, j, start, run);
+                        self.apply(i, start, x, y);
+                    }
+                }
+                let next = if ends {
+                    heads.next().map(|h| (h, plan.partner(h)))
+                } else {
+                    Some((j, plan.partner(j)))
+                };
+                if let Some((i, j)) = next {
+                    prefetch(rows.row(j, start, run));
+                    plan.prefetch(j);
+                    cursors[c] = (i, j);
+                    c += 1;
+                } else {
+                    live -= 1;
+                    cursors[c] = cursors[live];
+                }
+            }
+        }
+        // The cycles that hold no head, each from its leader.
+        for_each_cycle(plan, |leader| {
+            self.cycle(tile, rows, leader, false, is_head)
+        });
+    }
 }
 
 #[cfg(test)]
@@ -590,6 +758,115 @@ mod tests {
                 mix_inplace_parallel(&mut batch, &draws, threads).unwrap();
                 assert_eq!(one, many, "{layout:?} threads={threads}");
             }
+        }
+    }
+
+    /// Every way of cutting cycles into segments (strides from one head to one sample per head,
+    /// through tiles of 1 to 64 elements), every pairing, per-sample ops and a tile too small
+    /// for a run (the leader walk): the bytes of the out-of-place mix.
+    #[test]
+    fn segmented_walk_gives_the_out_of_place_bytes() {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(12);
+        let (batches, tiles): (&[usize], &[usize]) = if cfg!(miri) {
+            (&[1, 2, 7, 33], &[1, 3, 64])
+        } else {
+            (&[1, 2, 3, 7, 33, 100, 1000], &[1, 2, 3, 5, 8, 64, 4096])
+        };
+        let pairings = [
+            Pairing::Shuffle,
+            Pairing::Derangement,
+            Pairing::Flip,
+            Pairing::Roll(1),
+            Pairing::Roll(0),
+        ];
+        for &b in batches {
+            for layout in [ImageLayout::flat(1), ImageLayout::hw(2, 3)] {
+                let n = layout.sample_len().unwrap();
+                let src: Vec<f32> = (0..b * n).map(|k| (k * 7919 % 1000) as f32).collect();
+                for pairing in pairings {
+                    if b == 1 && pairing == Pairing::Derangement {
+                        continue;
+                    }
+                    let cutmix = CutMix::new(1.0).unwrap();
+                    let mut records: Vec<Draw> = (0..b)
+                        .map(|i| Draw {
+                            partner: 0,
+                            op: match i % 4 {
+                                0 | 3 => SampleOp::Blend(0.25 + i as f64 / 4000.0),
+                                1 => SampleOp::Paste(cutmix.sample(&mut rng, &layout).0),
+                                _ => SampleOp::Keep,
+                            },
+                            lambda: 0.0,
+                        })
+                        .collect();
+                    pairing.write(&mut rng, records.as_mut_slice()).unwrap();
+                    let shape = crate::Shape::<f32>::new(layout, b).unwrap();
+                    let draws = Draws::new(&mut records, shape).unwrap();
+                    let mut partners: Vec<usize> = draws.iter().map(|d| d.partner).collect();
+                    let perm = crate::Permutation::new(&mut partners).unwrap();
+                    let plans = [Plan::from(&draws), Plan::same(&perm, SampleOp::Blend(0.3))];
+                    for plan in plans {
+                        let mut expect = vec![0.0f32; src.len()];
+                        mix(&mut expect, &Batch::new(&src, layout).unwrap(), plan).unwrap();
+                        for &tile in tiles {
+                            let k = Kernels::best().with_tile_bytes(tile * 4);
+                            let mut got = src.clone();
+                            let mut rows = Contiguous {
+                                data: &mut got,
+                                sample_len: n,
+                            };
+                            walk_by(&k, &plan, &layout, &mut rows, 0..n, true);
+                            assert!(got == expect, "b={b} {layout:?} {pairing:?} tile={tile}");
+                            // Ranges of the sample (threads' shares) cut the runs shorter.
+                            let mut got = src.clone();
+                            let m = 3.min(n);
+                            let mut rows = Contiguous {
+                                data: &mut got,
+                                sample_len: n,
+                            };
+                            for r in [m..n, 0..m] {
+                                walk_by(&k, &plan, &layout, &mut rows, r, true);
+                            }
+                            assert!(
+                                got == expect,
+                                "ranges b={b} {layout:?} {pairing:?} tile={tile}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A batch large enough that the public entry points take the segmented walk by themselves.
+    #[test]
+    fn large_batches_of_small_samples_give_the_out_of_place_bytes() {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(13);
+        let b = if cfg!(miri) { 1 << 10 } else { 70_001 };
+        for n in [1usize, 3] {
+            let layout = ImageLayout::flat(n);
+            let src: Vec<u8> = (0..b * n).map(|k| (k * 7919 % 251) as u8).collect();
+            let mut records: Vec<Draw> = (0..b)
+                .map(|i| Draw {
+                    partner: 0,
+                    op: if i % 5 == 0 {
+                        SampleOp::Keep
+                    } else {
+                        SampleOp::Blend((i % 7) as f64 / 7.0)
+                    },
+                    lambda: 0.0,
+                })
+                .collect();
+            Pairing::Shuffle
+                .write(&mut rng, records.as_mut_slice())
+                .unwrap();
+            let draws =
+                Draws::new(&mut records, crate::Shape::<u8>::new(layout, b).unwrap()).unwrap();
+            let mut expect = vec![0u8; src.len()];
+            mix(&mut expect, &Batch::new(&src, layout).unwrap(), &draws).unwrap();
+            let mut got = src.clone();
+            mix_inplace(&mut BatchMut::new(&mut got, layout).unwrap(), &draws).unwrap();
+            assert!(got == expect, "n={n}");
         }
     }
 

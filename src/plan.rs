@@ -310,6 +310,15 @@ impl<'a> Plan<'a> {
         self.len() == 0
     }
 
+    /// Asks the CPU to start loading the entry of sample `i < len()` (its partner and op).
+    #[inline]
+    pub(crate) fn prefetch(&self, i: usize) {
+        match self.kind {
+            Kind::Same(p, _) => crate::arch::prefetch(&p[i..][..1]),
+            Kind::Each(d) => crate::arch::prefetch(&d[i..][..1]),
+        }
+    }
+
     /// The op of sample `i < len()`.
     #[inline]
     pub(crate) fn op(&self, i: usize) -> SampleOp {

@@ -258,18 +258,25 @@ unsafe fn stream_copy_avx512<T: Element>(dst: &mut [T], src: &[T]) {
     dst[done..].copy_from_slice(&src[done..]);
 }
 
-/// Prefetches every cache line of `data` into L1 (`prefetcht0`).
+/// Prefetches every cache line that `data` touches into L1 (`prefetcht0`).
 #[cfg(not(miri))]
 #[inline]
 pub(super) fn prefetch<T>(data: &[T]) {
     use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
     let start = data.as_ptr().cast::<i8>();
     let bytes = core::mem::size_of_val(data);
-    let mut offset = 0;
-    while offset < bytes {
+    if bytes == 0 {
+        return;
+    }
+    // From the line holding the first byte to the one holding the last, so that a run that
+    // starts mid-line still has its last line fetched. A slice spans at most `isize::MAX`
+    // bytes, so the sum does not overflow.
+    let lead = start as usize % 64;
+    let first = start.wrapping_sub(lead);
+    for line in 0..(lead + bytes).div_ceil(64) {
         // SAFETY: a prefetch is a hint that never faults and has no effect on the program's
-        // memory; the address is inside `data` (`offset < bytes`) and SSE is baseline.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(offset)) };
-        offset += 64;
+        // memory; the address is a line that `data` touches (`wrapping_sub`/`wrapping_add`
+        // make no in-bounds claim). SSE is baseline.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(first.wrapping_add(line * 64)) };
     }
 }
