@@ -11,10 +11,10 @@
 
 use core::ops::Range;
 
-use crate::arch::prefetch;
+use crate::arch::{self, Ahead};
 use crate::element::Element;
 use crate::error::{Error, check_len};
-use crate::kernels::{Kernels, run, run_inplace, weighting};
+use crate::kernels::{Kernels, run, run_inplace, run_inplace_ahead, weighting};
 use crate::layout::{Batch, BatchMut, Content, ImageLayout};
 use crate::permutation::{Cycles, for_each_cycle};
 use crate::plan::{Plan, SampleOp};
@@ -276,6 +276,7 @@ impl Kernels {
             return Ok(());
         }
         let parts = bounds.len() - 1;
+        let batch_bytes = core::mem::size_of_val(batch.as_slice());
         let mut strips: std::vec::Vec<std::vec::Vec<&mut [T]>> = (0..parts)
             .map(|_| std::vec::Vec::with_capacity(batch.len()))
             .collect();
@@ -306,6 +307,7 @@ impl Kernels {
                 let mut rows = Strips {
                     strips: strip,
                     offset: range.start,
+                    batch_bytes,
                 };
                 walk(self, &plan, &layout, &mut rows, range);
             }
@@ -341,10 +343,17 @@ struct Strips<'s, 'a, T> {
     strips: &'s mut [&'a mut [T]],
     /// The offset within a sample of the strips' first element.
     offset: usize,
+    /// The size of the whole batch in bytes.
+    batch_bytes: usize,
 }
 
 #[cfg(feature = "std")]
 impl<T> Rows<T> for Strips<'_, '_, T> {
+    #[inline]
+    fn batch_bytes(&self) -> usize {
+        self.batch_bytes
+    }
+
     #[inline]
     fn row(&self, i: usize, start: usize, len: usize) -> &[T] {
         &self.strips[i][start - self.offset..][..len]
@@ -370,6 +379,8 @@ impl<T> Rows<T> for Strips<'_, '_, T> {
 
 /// Where the in-place walk reads and writes: the element ranges of the samples.
 pub(crate) trait Rows<T> {
+    /// The size of the whole batch in bytes (all threads' shares together).
+    fn batch_bytes(&self) -> usize;
     /// Elements `start..start + len` of sample `i`.
     fn row(&self, i: usize, start: usize, len: usize) -> &[T];
     /// Elements `start..start + len` of sample `i`, to write.
@@ -385,6 +396,11 @@ struct Contiguous<'a, T> {
 }
 
 impl<T> Rows<T> for Contiguous<'_, T> {
+    #[inline]
+    fn batch_bytes(&self) -> usize {
+        core::mem::size_of_val(self.data)
+    }
+
     #[inline]
     fn row(&self, i: usize, start: usize, len: usize) -> &[T] {
         &self.data[i * self.sample_len + start..][..len]
@@ -450,18 +466,30 @@ pub(crate) fn walk<T: Element, R: Rows<T>>(
     let touched = plan
         .len()
         .saturating_mul(run_bytes.saturating_add(core::mem::size_of::<usize>()));
-    let segmented = run_bytes <= SEGMENT_RUN_BYTES && touched >= SEGMENT_MIN_BYTES;
-    walk_by(kernels, plan, layout, rows, range, segmented);
+    let choice = Choice {
+        segmented: run_bytes <= SEGMENT_RUN_BYTES && touched >= SEGMENT_MIN_BYTES,
+        ahead: rows.batch_bytes() >= arch::beyond_cache_bytes(),
+    };
+    walk_by(kernels, plan, layout, rows, range, choice);
 }
 
-/// The walk, segmented if asked and the tile holds a run (else the leader walk).
+/// How a walk goes: the choices [`walk`] makes from the sizes, which tests make directly.
+#[derive(Clone, Copy, Debug)]
+struct Choice {
+    /// The segmented walk, if the tile holds a run.
+    segmented: bool,
+    /// Long runs blended with prefetches ahead of their loads.
+    ahead: bool,
+}
+
+/// The walk as `choice` says.
 fn walk_by<T: Element, R: Rows<T>>(
     kernels: &Kernels,
     plan: &Plan<'_>,
     layout: &ImageLayout,
     rows: &mut R,
     range: Range<usize>,
-    segmented: bool,
+    choice: Choice,
 ) {
     if range.is_empty() || plan.is_empty() {
         return;
@@ -473,8 +501,9 @@ fn walk_by<T: Element, R: Rows<T>>(
         plan,
         layout,
         range,
+        ahead: choice.ahead,
     };
-    if segmented && run <= tile_len {
+    if choice.segmented && run <= tile_len {
         with_tile(tile_len, |tile| walk.segments(tile, rows));
     } else {
         with_tile(tile_len.min(run), |tile| walk.leaders(tile, rows));
@@ -521,6 +550,24 @@ const SEGMENT_MIN_BYTES: usize = 512 << 10;
 /// keep a core's miss queue busy.
 const CURSORS: usize = 16;
 
+/// How the leader walk helps the loads of the next run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Prefetch {
+    /// Not at all: the runs are in cache, or long enough for the hardware prefetchers.
+    None,
+    /// Tiles short because the tile is (2 KiB without `std`): while member `i` is processed,
+    /// the tile of the member after next is prefetched whole. That address is a jump the
+    /// hardware prefetchers cannot foresee, and a short run ends before they would have
+    /// trained on it.
+    NextTile,
+    /// A batch beyond the last-level cache: the blend prefetches a fixed distance ahead of its
+    /// loads, on into the next member's run ([`arch::blend_inplace_ahead`]). One core's
+    /// hardware prefetchers keep too few lines in flight to reach the memory bound on a run
+    /// that jumps every tile (EPYC, 3×224×224 f32 beyond its 32 MiB L3: 0.8× the in-place pass
+    /// without, 0.9–1.05× with; see `docs/ARCHITECTURE.md`).
+    Ahead,
+}
+
 /// One walk's fixed inputs: the plan (checked), the kernels and layout that carry out its ops,
 /// and the element range of every sample that it mixes (not empty, within the sample).
 struct Walk<'a> {
@@ -528,6 +575,9 @@ struct Walk<'a> {
     plan: &'a Plan<'a>,
     layout: &'a ImageLayout,
     range: Range<usize>,
+    /// Whether the walk goes beyond the last-level cache, so that long runs are blended with
+    /// prefetches ahead of their loads.
+    ahead: bool,
 }
 
 impl Walk<'_> {
@@ -544,6 +594,26 @@ impl Walk<'_> {
         apply_tile(self.kernels, self.layout, self.plan.op(i), start, x, y);
     }
 
+    /// [`apply`](Walk::apply), the blends prefetching into `ahead` as they go.
+    #[inline]
+    fn apply_ahead<T: Element>(
+        &self,
+        i: usize,
+        start: usize,
+        x: &mut [T],
+        y: &[T],
+        ahead: Ahead<T>,
+    ) {
+        match self.plan.op(i) {
+            SampleOp::Blend(lambda) => {
+                if let Ok((w, _)) = weighting::<T>(lambda) {
+                    run_inplace_ahead(self.kernels.checked(), w, x, y, ahead);
+                }
+            }
+            _ => self.apply(i, start, x, y),
+        }
+    }
+
     /// The leader walk, with `tile` (not empty) as the saved leader run: every cycle from its
     /// leader, tile by tile.
     fn leaders<T: Element, R: Rows<T>>(&self, tile: &mut [T], rows: &mut R) {
@@ -551,25 +621,28 @@ impl Walk<'_> {
         // because the samples are: a whole small sample prefetched into L1 while two others are
         // being mixed evicts them (128 samples of 3×32×32 f32 in L3 on an EPYC, 12 KiB each:
         // 74 µs with the prefetch, 66 µs without).
-        let short = core::mem::size_of_val(tile) < PREFETCH_BELOW && self.range.len() > tile.len();
+        let prefetch =
+            if core::mem::size_of_val(tile) < PREFETCH_BELOW && self.range.len() > tile.len() {
+                Prefetch::NextTile
+            } else if self.ahead {
+                Prefetch::Ahead
+            } else {
+                Prefetch::None
+            };
         for_each_cycle(self.plan, |leader| {
-            self.cycle(tile, rows, leader, short, |_| false)
+            self.cycle(tile, rows, leader, prefetch, |_| false)
         });
     }
 
     /// Mixes the cycle of `leader` tile by tile, unless one of its members satisfies `skip`
-    /// (checked before anything is written).
-    ///
-    /// With `prefetching`, while member `i` is processed, the tile of the member after next is
-    /// prefetched: that address is a jump the hardware prefetchers cannot foresee, and a short
-    /// run ends before they would have trained on it.
+    /// (checked before anything is written), prefetching as `prefetch` says.
     #[inline(always)]
     fn cycle<T: Element, R: Rows<T>>(
         &self,
         tile: &mut [T],
         rows: &mut R,
         leader: usize,
-        prefetching: bool,
+        prefetch: Prefetch,
         skip: impl Fn(usize) -> bool,
     ) {
         let plan = self.plan;
@@ -608,13 +681,29 @@ impl Walk<'_> {
                     }
                     break;
                 }
+                // The member after next: its run is what `i`'s successor will read.
                 let k = plan.partner(j);
-                if prefetching && k != leader && self.active::<T>(j) {
-                    prefetch(rows.row(k, start, len));
+                if prefetch == Prefetch::NextTile && k != leader && self.active::<T>(j) {
+                    arch::prefetch(rows.row(k, start, len));
                 }
                 if self.active::<T>(i) {
-                    let (x, y) = rows.pair(i, j, start, len);
-                    self.apply(i, start, x, y);
+                    if prefetch == Prefetch::Ahead {
+                        // After `j`'s run the loads go on into `k`'s (the saved tile, in cache,
+                        // when `k` is the leader).
+                        let next = if k == leader {
+                            Ahead::NONE
+                        } else {
+                            Ahead {
+                                next: rows.row(k, start, len).as_ptr(),
+                                len,
+                            }
+                        };
+                        let (x, y) = rows.pair(i, j, start, len);
+                        self.apply_ahead(i, start, x, y, next);
+                    } else {
+                        let (x, y) = rows.pair(i, j, start, len);
+                        self.apply(i, start, x, y);
+                    }
                 }
                 i = j;
             }
@@ -660,7 +749,7 @@ impl Walk<'_> {
         while live < CURSORS {
             let Some(h) = heads.next() else { break };
             let j = plan.partner(h);
-            prefetch(rows.row(j, start, run));
+            arch::prefetch(rows.row(j, start, run));
             plan.prefetch(j);
             cursors[live] = (h, j);
             live += 1;
@@ -685,7 +774,7 @@ impl Walk<'_> {
                     Some((j, plan.partner(j)))
                 };
                 if let Some((i, j)) = next {
-                    prefetch(rows.row(j, start, run));
+                    arch::prefetch(rows.row(j, start, run));
                     plan.prefetch(j);
                     cursors[c] = (i, j);
                     c += 1;
@@ -697,7 +786,7 @@ impl Walk<'_> {
         }
         // The cycles that hold no head, each from its leader.
         for_each_cycle(plan, |leader| {
-            self.cycle(tile, rows, leader, false, is_head)
+            self.cycle(tile, rows, leader, Prefetch::None, is_head)
         });
     }
 }
@@ -761,6 +850,11 @@ mod tests {
         }
     }
 
+    const SEGMENTED: Choice = Choice {
+        segmented: true,
+        ahead: false,
+    };
+
     /// Every way of cutting cycles into segments (strides from one head to one sample per head,
     /// through tiles of 1 to 64 elements), every pairing, per-sample ops and a tile too small
     /// for a run (the leader walk): the bytes of the out-of-place mix.
@@ -815,7 +909,7 @@ mod tests {
                                 data: &mut got,
                                 sample_len: n,
                             };
-                            walk_by(&k, &plan, &layout, &mut rows, 0..n, true);
+                            walk_by(&k, &plan, &layout, &mut rows, 0..n, SEGMENTED);
                             assert!(got == expect, "b={b} {layout:?} {pairing:?} tile={tile}");
                             // Ranges of the sample (threads' shares) cut the runs shorter.
                             let mut got = src.clone();
@@ -825,7 +919,7 @@ mod tests {
                                 sample_len: n,
                             };
                             for r in [m..n, 0..m] {
-                                walk_by(&k, &plan, &layout, &mut rows, r, true);
+                                walk_by(&k, &plan, &layout, &mut rows, r, SEGMENTED);
                             }
                             assert!(
                                 got == expect,
@@ -899,6 +993,18 @@ mod tests {
             k.mix_inplace(&mut BatchMut::new(&mut got, layout).unwrap(), plan)
                 .unwrap();
             assert!(got == expect, "tile {tile}");
+            // The walk of batches beyond the last-level cache, prefetching ahead of its loads.
+            let mut got = src.clone();
+            let mut rows = Contiguous {
+                data: &mut got,
+                sample_len: len,
+            };
+            let ahead = Choice {
+                segmented: false,
+                ahead: true,
+            };
+            walk_by(&k, &plan, &layout, &mut rows, 0..len, ahead);
+            assert!(got == expect, "ahead, tile {tile}");
         }
     }
 

@@ -182,7 +182,7 @@ extern crate std;
 // `geometry`; `arch` only `element`; everything above depends downwards only (see
 // docs/ARCHITECTURE.md).
 mod arch;
-mod batch;
+pub mod batch;
 mod collate;
 mod cutmix;
 mod detection;

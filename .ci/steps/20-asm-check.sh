@@ -33,7 +33,7 @@ report=$(objdump -d --no-show-raw-insn -C "$exe" | awk '
   /^[0-9a-f]+ <.*>:$/ {
     flush()
     name = $0; sub(/^[0-9a-f]+ </, "", name); sub(/>:$/, "", name)
-    keep = (name ~ /^mixup::arch::x86_64::blend(_inplace)?_avx(2|512)$/)
+    keep = (name ~ /^mixup::arch::x86_64::blend(_inplace(_ahead)?)?_avx(2|512)$/)
     n = g = f = y = z = 0
     next
   }
@@ -64,7 +64,7 @@ done <<<"$report"
 # which mixup-tests' own `half` feature forwards to mixup under --all-features).
 expected=6
 if grep -q '^half = ' Cargo.toml; then expected=8; fi
-for kernel in blend_avx2 blend_inplace_avx2 blend_avx512 blend_inplace_avx512; do
+for kernel in blend_avx2 blend_inplace_avx2 blend_inplace_ahead_avx2 blend_avx512 blend_inplace_avx512 blend_inplace_ahead_avx512; do
   found=$(grep -c "^mixup::arch::x86_64::$kernel " <<<"$report" || true)
   if [ "$found" -lt "$expected" ]; then
     echo "asm-check: FAILED: found $found copies of $kernel, expected $expected (one per element type)" >&2

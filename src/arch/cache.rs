@@ -25,6 +25,24 @@ pub(crate) fn l2_bytes() -> Option<usize> {
     None
 }
 
+/// The last-level data (or unified) cache, in bytes, if it could be found: level 3 where there
+/// is one, else level 2.
+pub(crate) fn last_level_bytes() -> Option<usize> {
+    #[cfg(all(target_arch = "x86_64", not(miri)))]
+    {
+        if let Some(bytes) = cpuid_level(3) {
+            return Some(bytes);
+        }
+    }
+    #[cfg(all(target_os = "linux", not(miri)))]
+    {
+        if let Some(bytes) = sysfs_level(3) {
+            return Some(bytes);
+        }
+    }
+    l2_bytes()
+}
+
 /// CPUID's size of the data or unified cache of `level`.
 #[cfg(all(target_arch = "x86_64", not(miri)))]
 fn cpuid_level(level: u32) -> Option<usize> {
@@ -118,8 +136,14 @@ mod tests {
         if let (Some(a), Some(b)) = (cpuid_level(2), sysfs_level(2)) {
             assert_eq!(a, b);
         }
+        #[cfg(target_arch = "x86_64")]
+        if let (Some(a), Some(b)) = (cpuid_level(3), sysfs_level(3)) {
+            assert_eq!(a, b);
+        }
         if let Some(bytes) = l2_bytes() {
             assert!((64 << 10..=64 << 20).contains(&bytes), "{bytes}");
+            let last = last_level_bytes().unwrap();
+            assert!((bytes..=4 << 30).contains(&last), "{last}");
         }
     }
 }

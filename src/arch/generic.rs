@@ -16,6 +16,17 @@ pub(super) fn blend_inplace<T: Element>(a: &mut [T], b: &[T], w: T::Weights) {
     blend_slices_inplace(a, b, w);
 }
 
+/// The prefetching in-place loop, vectorized for the baseline target features.
+#[inline(never)]
+pub(super) fn blend_inplace_ahead<T: Element>(
+    a: &mut [T],
+    b: &[T],
+    w: T::Weights,
+    ahead: super::Ahead<T>,
+) {
+    super::blend_inplace_ahead_body(a, b, w, ahead);
+}
+
 /// One element of the blend behind a call the optimizer may not inline, so the loops below
 /// cannot be vectorized: the reference that the vector copies must match bit for bit.
 #[inline(never)]

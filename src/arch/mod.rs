@@ -27,6 +27,31 @@ mod x86_64;
 #[cfg(feature = "std")]
 pub(crate) use cache::l2_bytes as l2_cache_bytes;
 
+/// Bytes from which an in-place walk no longer stays in the cache, so that its loads go to
+/// memory and are prefetched ahead ([`blend_inplace_ahead`]): with `std` the last-level cache as
+/// CPUID or the OS reports it (32 MiB where it cannot be found), asked once; without `std`
+/// never, since a target without an operating system has no cache worth the name or no
+/// prefetch instruction the crate uses.
+pub(crate) fn beyond_cache_bytes() -> usize {
+    #[cfg(feature = "std")]
+    {
+        use core::sync::atomic::{AtomicUsize, Ordering};
+        static BYTES: AtomicUsize = AtomicUsize::new(0);
+        match BYTES.load(Ordering::Relaxed) {
+            0 => {
+                let bytes = cache::last_level_bytes().unwrap_or(32 << 20).max(1);
+                BYTES.store(bytes, Ordering::Relaxed);
+                bytes
+            }
+            bytes => bytes,
+        }
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        usize::MAX
+    }
+}
+
 /// Output size in bytes from which [`Stores::Auto`] writes with non-temporal stores (where the
 /// target has them): skipping the read-for-ownership of every output line saves a quarter of
 /// the memory traffic once the output no longer stays in the last-level cache. Measured on a
@@ -229,6 +254,71 @@ pub(crate) fn blend_inplace<T: Element>(imp: Checked, a: &mut [T], b: &[T], w: T
     }
 }
 
+/// Bytes of the in-place loop between two groups of prefetches.
+const AHEAD_BLOCK: usize = 1024;
+/// How far ahead of its loads the in-place loop prefetches, in bytes.
+const AHEAD_DISTANCE: usize = 2048;
+
+/// Where the loads of an in-place blend go after its `b`: the next run the walk will read, as
+/// an address range only (it is never dereferenced, so no borrow of it is needed).
+#[derive(Clone, Copy)]
+pub(crate) struct Ahead<T> {
+    pub(crate) next: *const T,
+    pub(crate) len: usize,
+}
+
+impl<T> Ahead<T> {
+    /// No next run.
+    pub(crate) const NONE: Ahead<T> = Ahead {
+        next: core::ptr::null(),
+        len: 0,
+    };
+}
+
+/// `a = λ·a + μ·b` with the implementation `imp`, prefetching the stream `b` then `ahead`
+/// [`AHEAD_DISTANCE`] bytes ahead of the loads: a software stream prefetcher that needs no
+/// training and crosses from one run to the next, for runs beyond the last-level cache.
+#[inline]
+pub(crate) fn blend_inplace_ahead<T: Element>(
+    imp: Checked,
+    a: &mut [T],
+    b: &[T],
+    w: T::Weights,
+    ahead: Ahead<T>,
+) {
+    match imp.0 {
+        Implementation::Scalar => generic::blend_inplace_scalar(a, b, w),
+        #[cfg(target_arch = "x86_64")]
+        Implementation::Avx2 | Implementation::Avx512 => {
+            x86_64::blend_inplace_ahead(imp, a, b, w, ahead)
+        }
+        _ => generic::blend_inplace_ahead(a, b, w, ahead),
+    }
+}
+
+/// The body of [`blend_inplace_ahead`]: the plain loop block by block, each block preceded by
+/// the prefetch of the block [`AHEAD_DISTANCE`] bytes further on.
+#[inline(always)]
+fn blend_inplace_ahead_body<T: Element>(a: &mut [T], b: &[T], w: T::Weights, ahead: Ahead<T>) {
+    let size = core::mem::size_of::<T>().max(1);
+    let (block, distance) = ((AHEAD_BLOCK / size).max(1), AHEAD_DISTANCE / size);
+    for (k, (x, y)) in a.chunks_mut(block).zip(b.chunks(block)).enumerate() {
+        let from = k * block + distance;
+        let to = from + x.len();
+        if from < b.len() {
+            prefetch(&b[from..to.min(b.len())]);
+        }
+        if to > b.len() {
+            let skip = from.saturating_sub(b.len());
+            let end = (to - b.len()).min(ahead.len);
+            if skip < end {
+                prefetch_raw(ahead.next.wrapping_add(skip), (end - skip) * size);
+            }
+        }
+        crate::element::blend_slices_inplace(x, y, w);
+    }
+}
+
 /// Runs `f` compiled for `imp`'s target features: the dispatch for kernels that are not blends
 /// (the fused collate). `f` and the functions it calls must be `#[inline(always)]` (a closure
 /// called once is inlined anyway) so that their loops are generated inside the
@@ -249,8 +339,80 @@ pub(crate) fn with_features<R>(imp: Checked, f: impl FnOnce() -> R) -> R {
 /// overlap the memory latency of the next sample of a cycle with the mixing of the current one.
 #[inline]
 pub(crate) fn prefetch<T>(data: &[T]) {
+    prefetch_raw(data.as_ptr(), core::mem::size_of_val(data));
+}
+
+/// [`prefetch`] of the `bytes` bytes from `start`, which need not be valid: a prefetch never
+/// faults.
+#[inline]
+pub(crate) fn prefetch_raw<T>(start: *const T, bytes: usize) {
     #[cfg(all(target_arch = "x86_64", not(miri)))]
-    x86_64::prefetch(data);
+    x86_64::prefetch(start.cast::<u8>(), bytes);
     #[cfg(not(all(target_arch = "x86_64", not(miri))))]
-    let _ = data;
+    let _ = (start, bytes);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::element::sealed::Private;
+    use std::vec::Vec;
+
+    /// The prefetching in-place loop of every implementation against the one-at-a-time
+    /// reference, at lengths around its blocks and its distance, at every alignment of `a` and
+    /// `b`, with no next run, a real one, and one that is only an address.
+    fn ahead_matches_reference<T: Element + core::fmt::Debug + PartialEq>(
+        value: impl Fn(usize) -> T,
+    ) {
+        let size = core::mem::size_of::<T>();
+        let mut lengths: Vec<usize> = (0..70).collect();
+        for edge in [
+            AHEAD_BLOCK,
+            AHEAD_DISTANCE,
+            AHEAD_BLOCK + AHEAD_DISTANCE,
+            3 * AHEAD_DISTANCE,
+        ] {
+            let e = edge / size;
+            lengths.extend([e - 1, e, e + 1]);
+        }
+        if cfg!(miri) {
+            lengths.retain(|&n| n < 40 || n % 7 == 0);
+        }
+        let pool: Vec<T> = (0..4 * AHEAD_DISTANCE).map(&value).collect();
+        let other: Vec<T> = (0..4 * AHEAD_DISTANCE).map(|k| value(k * 31 + 5)).collect();
+        let w = T::weights(0.3, Private);
+        for &n in &lengths {
+            for (oa, ob) in [(0, 0), (1, 0), (0, 3), (2, 1)] {
+                let b = &other[ob..ob + n];
+                let mut want: Vec<T> = pool[oa..oa + n].to_vec();
+                generic::blend_inplace_scalar(&mut want, b, w);
+                let nexts = [
+                    Ahead::NONE,
+                    Ahead {
+                        next: pool.as_ptr(),
+                        len: pool.len(),
+                    },
+                    Ahead {
+                        next: core::ptr::null::<T>().wrapping_add(12_345),
+                        len: 1 << 20,
+                    },
+                ];
+                for imp in Implementation::available() {
+                    for next in nexts {
+                        let mut got: Vec<T> = pool[oa..oa + n].to_vec();
+                        blend_inplace_ahead(Checked::new(imp).unwrap(), &mut got, b, w, next);
+                        assert_eq!(got, want, "{imp} n={n} offsets {oa} {ob}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn prefetching_loop_matches_the_reference() {
+        ahead_matches_reference::<f32>(|k| (k % 1000) as f32 * 0.37 - 100.0);
+        ahead_matches_reference::<u8>(|k| (k * 7919 % 251) as u8);
+        ahead_matches_reference::<i16>(|k| (k * 7919 % 65_521) as i16);
+        ahead_matches_reference::<f64>(|k| (k % 977) as f64 * 1.3);
+    }
 }

@@ -9,7 +9,7 @@ use core::arch::x86_64::{
 #[cfg(not(miri))]
 use core::mem::size_of;
 
-use super::{Checked, Implementation};
+use super::{Ahead, Checked, Implementation};
 use crate::element::{Element, blend_slices, blend_slices_inplace};
 
 /// Whether `imp` (AVX2 or AVX-512) can run here.
@@ -97,6 +97,16 @@ fn blend_inplace_avx2<T: Element>(a: &mut [T], b: &[T], w: T::Weights) {
     blend_slices_inplace(a, b, w);
 }
 
+#[target_feature(enable = "avx2")]
+fn blend_inplace_ahead_avx2<T: Element>(a: &mut [T], b: &[T], w: T::Weights, ahead: Ahead<T>) {
+    super::blend_inplace_ahead_body(a, b, w, ahead);
+}
+
+#[target_feature(enable = "avx512f,avx512bw")]
+fn blend_inplace_ahead_avx512<T: Element>(a: &mut [T], b: &[T], w: T::Weights, ahead: Ahead<T>) {
+    super::blend_inplace_ahead_body(a, b, w, ahead);
+}
+
 #[target_feature(enable = "avx512f,avx512bw")]
 fn blend_avx512<T: Element>(out: &mut [T], a: &[T], b: &[T], w: T::Weights) {
     blend_slices(out, a, b, w);
@@ -130,6 +140,25 @@ pub(super) fn blend_inplace<T: Element>(imp: Checked, a: &mut [T], b: &[T], w: T
         // SAFETY: as above, AVX2 is present.
         Implementation::Avx2 => unsafe { blend_inplace_avx2(a, b, w) },
         _ => super::generic::blend_inplace(a, b, w),
+    }
+}
+
+/// The AVX2 or AVX-512 clone of the prefetching in-place loop.
+#[inline]
+pub(super) fn blend_inplace_ahead<T: Element>(
+    imp: Checked,
+    a: &mut [T],
+    b: &[T],
+    w: T::Weights,
+    ahead: Ahead<T>,
+) {
+    match imp.0 {
+        // SAFETY: a `Checked` holds only implementations that `has` confirmed on this CPU, so
+        // AVX-512 F and BW are present.
+        Implementation::Avx512 => unsafe { blend_inplace_ahead_avx512(a, b, w, ahead) },
+        // SAFETY: as above, AVX2 is present.
+        Implementation::Avx2 => unsafe { blend_inplace_ahead_avx2(a, b, w, ahead) },
+        _ => super::generic::blend_inplace_ahead(a, b, w, ahead),
     }
 }
 
@@ -258,19 +287,19 @@ unsafe fn stream_copy_avx512<T: Element>(dst: &mut [T], src: &[T]) {
     dst[done..].copy_from_slice(&src[done..]);
 }
 
-/// Prefetches every cache line that `data` touches into L1 (`prefetcht0`).
+/// Prefetches every cache line that the `bytes` bytes from `start` touch into L1
+/// (`prefetcht0`).
 #[cfg(not(miri))]
 #[inline]
-pub(super) fn prefetch<T>(data: &[T]) {
+pub(super) fn prefetch(start: *const u8, bytes: usize) {
     use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-    let start = data.as_ptr().cast::<i8>();
-    let bytes = core::mem::size_of_val(data);
+    let start = start.cast::<i8>();
     if bytes == 0 {
         return;
     }
     // From the line holding the first byte to the one holding the last, so that a run that
-    // starts mid-line still has its last line fetched. A slice spans at most `isize::MAX`
-    // bytes, so the sum does not overflow.
+    // starts mid-line still has its last line fetched. The callers' ranges lie within one
+    // allocation, at most `isize::MAX` bytes, so the sum does not overflow.
     let lead = start as usize % 64;
     let first = start.wrapping_sub(lead);
     for line in 0..(lead + bytes).div_ceil(64) {
