@@ -103,7 +103,7 @@ fn group<T: Element>(
     });
     // One thread is the parallel entry point's own overhead (it mixes on the calling thread);
     // two split every sample into two element ranges (a sample too short for two ranges of at
-    // least 4 KiB is mixed on one thread, as with 1).
+    // least 1 KiB is mixed on one thread, as with 1).
     for threads in [1, 2] {
         g.bench_function(format!("mix_inplace_parallel_{threads}"), |bench| {
             bench.iter(|| {

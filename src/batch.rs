@@ -200,11 +200,11 @@ pub fn mix_inplace<'p, T: Element>(
 
 /// The element ranges `bounds[t]..bounds[t + 1]` that `threads` threads mix, for samples of `n`
 /// elements of `T`: equal shares rounded to whole cache lines (so that no two threads write one
-/// line), at least 4 KiB each, so a small sample is mixed by fewer threads.
+/// line), at least 1 KiB each, so a small sample is mixed by fewer threads.
 #[cfg(feature = "std")]
 fn split_ranges<T>(n: usize, threads: usize) -> std::vec::Vec<usize> {
     let line = (64 / core::mem::size_of::<T>().max(1)).max(1);
-    let min_share = (4096 / core::mem::size_of::<T>().max(1)).max(1);
+    let min_share = (1024 / core::mem::size_of::<T>().max(1)).max(1);
     let useful = n.div_ceil(min_share).clamp(1, threads.max(1));
     let share = n.div_ceil(useful).div_ceil(line) * line;
     let mut bounds: std::vec::Vec<usize> = (0..useful).map(|t| (t * share).min(n)).collect();
@@ -221,15 +221,21 @@ const MAX_THREADS: usize = 256;
 #[cfg(feature = "std")]
 impl Kernels {
     /// [`mix_inplace`](Kernels::mix_inplace) on several threads: every sample's elements are
-    /// split into `threads` ranges (whole cache lines, at least 4 KiB each) and each thread mixes
-    /// its range of every sample with [`mix_inplace_range`](Kernels::mix_inplace_range), with no
-    /// coordination beyond the final join. `threads = 0` uses
-    /// [`std::thread::available_parallelism`]; at most 256 threads are started, and a thread the
-    /// operating system refuses to start leaves its share to the others. The bytes are those of
-    /// the one-thread call, whatever the thread count.
+    /// split into `threads` ranges (whole cache lines, at least 1 KiB each), and the calling
+    /// thread and helper threads take them from a queue, each mixing its range of every sample
+    /// with [`mix_inplace_range`](Kernels::mix_inplace_range), with no coordination beyond the
+    /// final join. `threads = 0` uses [`std::thread::available_parallelism`]. The bytes are
+    /// those of the one-thread call, whatever the thread count and whoever takes which range.
     ///
-    /// Allocates one list of sample slices per thread (std only; the core allocates nothing).
-    /// On any bad input the call returns an `Err` before starting a thread and writes nothing.
+    /// The helpers are the crate's worker threads, one per core beyond the caller's, started on
+    /// the first call and kept: they look for the next call for 200 µs before they sleep, so
+    /// that back-to-back calls do not pay for starting or waking threads. While they serve
+    /// another caller, the call starts threads of its own instead (at most 256; one the
+    /// operating system refuses leaves its ranges to the others).
+    ///
+    /// Allocates one list of sample slices per range (std only; the core allocates nothing).
+    /// On any bad input the call returns an `Err` before any thread is involved and writes
+    /// nothing.
     ///
     /// ```
     /// use mixup::{BatchMut, ImageLayout, Kernels, Pairing, Plan, SampleOp};
@@ -312,6 +318,12 @@ impl Kernels {
                 walk(self, &plan, &layout, &mut rows, range);
             }
         };
+        // Workers that outlive the call where they can (see `crate::pool`), else threads of
+        // this call's own.
+        #[cfg(not(miri))]
+        if crate::pool::run(parts - 1, &work) {
+            return Ok(());
+        }
         std::thread::scope(|scope| {
             for _ in 1..parts {
                 if std::thread::Builder::new()
@@ -1006,6 +1018,35 @@ mod tests {
             walk_by(&k, &plan, &layout, &mut rows, 0..len, ahead);
             assert!(got == expect, "ahead, tile {tile}");
         }
+    }
+
+    /// Several callers at once: one gets the worker pool, the others start threads of their
+    /// own, and every one gets the one-thread bytes.
+    #[test]
+    fn concurrent_parallel_calls_give_the_one_thread_bytes() {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5);
+        let layout = ImageLayout::nchw(3, 16, 24);
+        let (b, n) = (9, layout.sample_len().unwrap());
+        let mut partners = [0usize; 9];
+        let perm = Pairing::Shuffle.fill(&mut rng, &mut partners).unwrap();
+        let plan = Plan::same(&perm, SampleOp::Blend(0.3));
+        let src: Vec<f32> = (0..b * n).map(|k| (k * 7919 % 1000) as f32).collect();
+        let mut one = src.clone();
+        mix_inplace(&mut BatchMut::new(&mut one, layout).unwrap(), plan).unwrap();
+        let rounds = if cfg!(miri) { 1 } else { 100 };
+        std::thread::scope(|s| {
+            for threads in [2, 3, 4] {
+                let (src, one) = (&src, &one);
+                s.spawn(move || {
+                    for _ in 0..rounds {
+                        let mut many = src.clone();
+                        let mut batch = BatchMut::new(&mut many, layout).unwrap();
+                        mix_inplace_parallel(&mut batch, plan, threads).unwrap();
+                        assert!(many == *one, "threads={threads}");
+                    }
+                });
+            }
+        });
     }
 
     #[test]

@@ -182,7 +182,7 @@ extern crate std;
 // `geometry`; `arch` only `element`; everything above depends downwards only (see
 // docs/ARCHITECTURE.md).
 mod arch;
-pub mod batch;
+mod batch;
 mod collate;
 mod cutmix;
 mod detection;
@@ -196,6 +196,8 @@ mod layout;
 mod mixup;
 mod permutation;
 mod plan;
+#[cfg(all(feature = "std", not(miri)))]
+mod pool;
 mod sampling;
 #[cfg(feature = "streams")]
 mod streams;
