@@ -12,9 +12,13 @@
 //!
 //! * the check marks each value as seen in the entry *at* that index (one pass), then clears the
 //!   marks (a second pass): O(B), no scratch, and the slice is restored whatever the outcome;
-//! * the smallest member of every cycle of two or more samples carries a leader bit for as long
-//!   as the permutation lives, so walking the cycles is one scan of the leader bits: O(B)
-//!   whatever the cycle structure, with no state, and safe to share between threads;
+//! * one member of every cycle of two or more samples carries a leader bit for as long as the
+//!   permutation lives, so walking the cycles is one scan of the leader bits: O(B) whatever the
+//!   cycle structure, with no state, and safe to share between threads. The leader is the
+//!   cycle's smallest member, except in batches of 2¹⁴ samples or more, where it is the smallest
+//!   multiple of 64 the cycle holds (if any): there the cycles are cut at the multiples of 64 and
+//!   the pieces followed sixteen at a time, since following a cycle of a million members alone
+//!   is a million dependent loads from memory (`mark_segments`);
 //! * dropping the permutation clears the leader bits, so the caller gets their slice back as it
 //!   was. (A permutation leaked with `mem::forget` leaves the bits set; nothing unsafe follows,
 //!   but the values are then not indices.)
@@ -171,6 +175,10 @@ pub(crate) trait Slots {
     fn len(&self) -> usize;
     fn get(&self, i: usize) -> usize;
     fn set(&mut self, i: usize, value: usize);
+    /// Asks the CPU to start loading entry `i < len()`; a hint only.
+    fn prefetch(&self, i: usize) {
+        let _ = i;
+    }
     fn swap(&mut self, i: usize, j: usize) {
         let (a, b) = (self.get(i), self.get(j));
         self.set(i, b);
@@ -190,6 +198,10 @@ impl Slots for [usize] {
     #[inline]
     fn set(&mut self, i: usize, value: usize) {
         self[i] = value;
+    }
+    #[inline]
+    fn prefetch(&self, i: usize) {
+        crate::arch::prefetch(&self[i..][..1]);
     }
     #[inline]
     fn swap(&mut self, i: usize, j: usize) {
@@ -241,17 +253,45 @@ pub(crate) fn check<S: Slots + ?Sized>(slots: &mut S) -> Result<(), Error> {
     }
 }
 
-/// Sets the leader bit on the smallest member of every cycle of two or more members of a valid
-/// permutation without flag bits. Two passes: each cycle is walked once from its smallest
-/// member, marking its members seen, then the seen bits are cleared.
+/// Batches from which leaders are found by following many segments at once
+/// ([`mark_segments`]): below this the permutation stays in L2, and one chain of loads is fast.
+const SEGMENTS_FROM: usize = 1 << 14;
+
+/// The heads of [`mark_segments`]: the multiples of this in cycles of two or more.
+const STRIDE: usize = 64;
+
+/// How many segments [`mark_segments`] follows at once.
+const CURSORS: usize = 16;
+
+/// Sets the leader bit on one member of every cycle of two or more members of a valid
+/// permutation without flag bits: the smallest multiple of 64 in the cycle if the batch has
+/// 2¹⁴ samples or more and the cycle holds one, else the cycle's smallest member. Linear time;
+/// the seen bits it uses are clear again when it returns.
 pub(crate) fn mark_leaders<S: Slots + ?Sized>(slots: &mut S) {
-    let n = slots.len();
-    for i in 0..n {
-        if slots.get(i) & SEEN != 0 {
+    let stride = (slots.len() >= SEGMENTS_FROM).then_some(STRIDE);
+    mark_leaders_with(slots, stride);
+}
+
+/// [`mark_leaders`] with heads every `stride` members, or none.
+fn mark_leaders_with<S: Slots + ?Sized>(slots: &mut S, stride: Option<usize>) {
+    if let Some(stride) = stride {
+        mark_segments(slots, stride);
+    }
+    mark_cycles(slots);
+    for i in 0..slots.len() {
+        slots.set(i, slots.get(i) & !SEEN);
+    }
+}
+
+/// Leads every cycle not seen yet from its smallest member, walking it once and marking its
+/// members seen.
+fn mark_cycles<S: Slots + ?Sized>(slots: &mut S) {
+    for i in 0..slots.len() {
+        let raw = slots.get(i);
+        if raw & SEEN != 0 || raw & VALUE == i {
             continue;
         }
-        // Every smaller index was visited with its own cycle, so `i` is this cycle's smallest.
-        let first = slots.get(i) & VALUE;
+        // Every smaller index was seen with its own cycle, so `i` is this cycle's smallest.
         let mut j = i;
         loop {
             let raw = slots.get(j);
@@ -261,12 +301,130 @@ pub(crate) fn mark_leaders<S: Slots + ?Sized>(slots: &mut S) {
                 break;
             }
         }
-        if first != i {
-            slots.set(i, slots.get(i) | LEADER);
+        slots.set(i, slots.get(i) | LEADER);
+    }
+}
+
+/// Leads every cycle that holds a **head** (a multiple of `stride`, a power of two) from its
+/// smallest head, and marks all its members seen, without one long chain of dependent loads.
+///
+/// 1. The segments from each head up to the next one are followed [`CURSORS`] at once, each
+///    step prefetching the next entry, marking their members seen; the head each segment ends at
+///    is written into the leader bits of the `stride` entries from its own head (the last head,
+///    whose run of entries may be short, keeps it in a local).
+/// 2. The heads, in order: one not seen yet is the smallest of its cycle's heads; the next-head
+///    links (one load per head, `stride` times fewer than members) go round its cycle, marking
+///    the heads seen, then round again clearing the links, and it gets the leader bit.
+///
+/// Needs `stride` at least the bit length of the largest head number, so that a link fits.
+fn mark_segments<S: Slots + ?Sized>(slots: &mut S, stride: usize) {
+    let n = slots.len();
+    let heads = n.div_ceil(stride);
+    if heads == 0 {
+        return;
+    }
+    let width = (usize::BITS - (heads - 1).leading_zeros()) as usize;
+    debug_assert!(stride.is_power_of_two() && width <= stride);
+    let last = heads - 1;
+    let mut last_link = 0;
+    let link_at = |k: usize, t: usize| k * stride + t;
+
+    // 1. The segments, `CURSORS` at once: (head number, member to visit next).
+    let mut next_head = 0;
+    let start = |slots: &S, next_head: &mut usize| -> Option<(usize, usize)> {
+        while *next_head < heads {
+            let k = *next_head;
+            *next_head += 1;
+            let h = k * stride;
+            let p = slots.get(h) & VALUE;
+            if p != h {
+                slots.prefetch(p);
+                return Some((k, p));
+            }
+        }
+        None
+    };
+    let mut cursors = [(0usize, 0usize); CURSORS];
+    let mut live = 0;
+    while live < CURSORS {
+        let Some(c) = start(slots, &mut next_head) else {
+            break;
+        };
+        cursors[live] = c;
+        live += 1;
+    }
+    while live > 0 {
+        let mut c = 0;
+        while c < live {
+            let (k, j) = cursors[c];
+            if j % stride != 0 {
+                let raw = slots.get(j);
+                slots.set(j, raw | SEEN);
+                let next = raw & VALUE;
+                slots.prefetch(next);
+                cursors[c] = (k, next);
+                c += 1;
+                continue;
+            }
+            // The segment of head `k` ends at head `j / stride`.
+            let link = j / stride;
+            if k == last {
+                last_link = link;
+            } else {
+                for t in 0..width {
+                    let e = link_at(k, t);
+                    let bit = if link >> t & 1 == 1 { LEADER } else { 0 };
+                    slots.set(e, (slots.get(e) & !LEADER) | bit);
+                }
+            }
+            if let Some(next) = start(slots, &mut next_head) {
+                cursors[c] = next;
+                c += 1;
+            } else {
+                live -= 1;
+                cursors[c] = cursors[live];
+            }
         }
     }
-    for i in 0..n {
-        slots.set(i, slots.get(i) & !SEEN);
+
+    // 2. Round each cycle of heads.
+    let link = |slots: &S, k: usize| -> usize {
+        if k == last {
+            last_link
+        } else {
+            (0..width).fold(0, |acc, t| {
+                acc | usize::from(slots.get(link_at(k, t)) & LEADER != 0) << t
+            })
+        }
+    };
+    for k in 0..heads {
+        let h = k * stride;
+        let raw = slots.get(h);
+        if raw & SEEN != 0 || raw & VALUE == h {
+            continue;
+        }
+        let mut c = k;
+        loop {
+            slots.set(c * stride, slots.get(c * stride) | SEEN);
+            c = link(slots, c);
+            if c == k {
+                break;
+            }
+        }
+        loop {
+            let next = link(slots, c);
+            if c != last {
+                for t in 0..width {
+                    let e = link_at(c, t);
+                    slots.set(e, slots.get(e) & !LEADER);
+                }
+            }
+            c = next;
+            if c == k {
+                break;
+            }
+        }
+        slots.set(h, slots.get(h) | LEADER);
     }
 }
 
@@ -414,7 +572,7 @@ pub(crate) trait Cycles: Sync {
     fn size(&self) -> usize;
     /// The partner of `i < size()`.
     fn partner(&self, i: usize) -> usize;
-    /// Whether `i < size()` is the smallest member of a cycle of two or more.
+    /// Whether `i < size()` is the leader of a cycle of two or more (see [`mark_leaders`]).
     fn leads(&self, i: usize) -> bool;
 }
 
@@ -467,26 +625,58 @@ mod tests {
         }
     }
 
-    /// The cycles by brute force: the smallest member of every cycle of length ≥ 2.
-    fn naive_leaders(p: &[usize]) -> Vec<usize> {
-        (0..p.len())
-            .filter(|&i| {
-                let mut j = p[i];
-                let mut smallest = true;
-                while j != i {
-                    smallest &= j > i;
-                    j = p[j];
-                }
-                smallest && p[i] != i
-            })
-            .collect()
+    /// The leaders by brute force: in every cycle of length ≥ 2, the smallest multiple of
+    /// `stride` if it holds one (`stride = 0`: never), else its smallest member.
+    fn naive_leaders(p: &[usize], stride: usize) -> Vec<usize> {
+        let is_head = |j: usize| stride != 0 && j.is_multiple_of(stride);
+        let mut seen = vec![false; p.len()];
+        let mut leaders = Vec::new();
+        for i in 0..p.len() {
+            if seen[i] || p[i] == i {
+                continue;
+            }
+            let mut members = vec![i];
+            seen[i] = true;
+            let mut j = p[i];
+            while j != i {
+                members.push(j);
+                seen[j] = true;
+                j = p[j];
+            }
+            let heads = members.iter().copied().filter(|&m| is_head(m)).min();
+            leaders.push(heads.unwrap_or(i));
+        }
+        leaders.sort_unstable();
+        leaders
+    }
+
+    /// Leaders marked with heads every `stride` members, as a sorted list; the slice is given
+    /// back without flag bits.
+    fn marked(p: &mut [usize], stride: usize) -> Vec<usize> {
+        mark_leaders_with(p, Some(stride));
+        let leaders = (0..p.len()).filter(|&i| is_leader(p[i])).collect();
+        clear_leaders(p);
+        leaders
     }
 
     #[test]
     fn leaders_match_brute_force_and_drop_restores() {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
-        for n in [0usize, 1, 2, 3, 17, 4095, 4096, 4097, 9000] {
-            for pairing in [Pairing::Shuffle, Pairing::Flip, Pairing::Roll(3)] {
+        let sizes: &[usize] = if cfg!(miri) {
+            &[0, 1, 2, 3, 17, 300]
+        } else {
+            &[0, 1, 2, 3, 17, 4095, 4096, 4097, 9000, SEGMENTS_FROM + 77]
+        };
+        for &n in sizes {
+            for pairing in [
+                Pairing::Shuffle,
+                Pairing::Flip,
+                Pairing::Roll(3),
+                Pairing::Derangement,
+            ] {
+                if n == 1 && pairing == Pairing::Derangement {
+                    continue;
+                }
                 let mut p = vec![0usize; n];
                 let perm = pairing.fill(&mut rng, &mut p).unwrap();
                 let mut got = Vec::new();
@@ -494,7 +684,55 @@ mod tests {
                 let plain: Vec<usize> = perm.iter().collect();
                 drop(perm);
                 assert_eq!(p, plain, "drop restores the slice");
-                assert_eq!(got, naive_leaders(&p), "n={n} {pairing:?}");
+                let stride = if n >= SEGMENTS_FROM { STRIDE } else { 0 };
+                assert_eq!(got, naive_leaders(&p, stride), "n={n} {pairing:?}");
+            }
+        }
+    }
+
+    /// The segmented marking at small strides (so that small batches have many heads and long
+    /// links), on random permutations and on ones whose cycles avoid or hold only heads.
+    #[test]
+    fn segmented_marking_matches_brute_force() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(6);
+        let sizes: &[usize] = if cfg!(miri) {
+            &[1, 5, 33]
+        } else {
+            &[1, 2, 5, 33, 64, 65, 200, 1000]
+        };
+        for &n in sizes {
+            for stride in [4usize, 8, 16, 64] {
+                let heads = n.div_ceil(stride);
+                if (usize::BITS - (heads - 1).leading_zeros()) as usize > stride {
+                    continue;
+                }
+                let mut cases: Vec<Vec<usize>> = Vec::new();
+                for pairing in [
+                    Pairing::Shuffle,
+                    Pairing::Flip,
+                    Pairing::Roll(1),
+                    Pairing::Roll(0),
+                ] {
+                    let mut p = vec![0usize; n];
+                    drop(pairing.fill(&mut rng, &mut p).unwrap());
+                    cases.push(p);
+                }
+                // One cycle through the non-heads, one through the heads.
+                let mut p: Vec<usize> = (0..n).collect();
+                let non: Vec<usize> = (0..n).filter(|i| i % stride != 0).collect();
+                let hs: Vec<usize> = (0..n).filter(|i| i % stride == 0).collect();
+                for group in [&non, &hs] {
+                    for w in 0..group.len() {
+                        p[group[w]] = group[(w + 1) % group.len()];
+                    }
+                }
+                cases.push(p);
+                for p in cases {
+                    let want = naive_leaders(&p, stride);
+                    let mut q = p.clone();
+                    assert_eq!(marked(&mut q, stride), want, "n={n} stride={stride} {p:?}");
+                    assert_eq!(q, p);
+                }
             }
         }
     }

@@ -152,6 +152,10 @@ impl Slots for [Draw] {
     fn set(&mut self, i: usize, value: usize) {
         self[i].partner = value;
     }
+    #[inline]
+    fn prefetch(&self, i: usize) {
+        crate::arch::prefetch(&self[i..][..1]);
+    }
 }
 
 /// Checked draw records: the partners are a permutation, every op is valid for the batch's
