@@ -9,8 +9,10 @@
 //!
 //! For `f32` and `u8`, B = 64, 256 and 512 of 3×224×224 (from 9.6 MB to 308 MB: on both sides
 //! of any last-level cache) and a cache-resident 128×3×32×32. Then the linear-time check (one
-//! element per sample, B = 2¹⁶ … 2²⁰, time per element flat) and the tile sweep. The cache sizes
-//! of the machine are printed first: a figure means something only next to them.
+//! element per sample, B = 2¹⁶ … 2²⁰, time per element flat, for the mix in and out of place
+//! and for `Permutation::new`), the kernel alone against the pass in L1 (the ceiling of any
+//! cache-resident ratio), and the tile sweep. The cache sizes of the machine are printed first:
+//! a figure means something only next to them.
 //!
 //! `cargo bench --bench batch -- --warm-up-time 1 --measurement-time 3`
 
@@ -163,8 +165,45 @@ fn linear_time(c: &mut Criterion) {
                 mixup::mix(&mut out, &batch, plan).unwrap();
             })
         });
+        // The permutation itself: the check, the leaders and the restore on drop.
+        drop(perm);
+        g.bench_function(BenchmarkId::new("permutation_new", b), |bench| {
+            bench.iter(|| drop(Permutation::new(black_box(&mut partners)).unwrap()))
+        });
     }
     g.finish();
+}
+
+/// What bounds a cache-resident mix: the kernel alone on 8 KiB in L1, against the pass over the
+/// same bytes. The blend's clamp and canonical NaN (f32) and its rounding (u8) are contract, so
+/// this ratio is the ceiling of the in-cache batch ratios above.
+fn arithmetic(c: &mut Criterion) {
+    fn one<T: Element>(
+        c: &mut Criterion,
+        name: &str,
+        value: impl Fn(usize) -> T,
+        pass: impl Fn(T) -> T + Copy,
+    ) {
+        let n = 8192 / std::mem::size_of::<T>();
+        let mut g = c.benchmark_group(format!("kernel_l1_8KiB_{name}"));
+        g.throughput(Throughput::Bytes(8192));
+        let mut x: Vec<T> = (0..n).map(&value).collect();
+        let y: Vec<T> = (0..n).map(|k| value(k * 7 + 3)).collect();
+        g.bench_function("pass", |bench| {
+            bench.iter(|| {
+                for v in black_box(&mut x).iter_mut() {
+                    *v = pass(*v);
+                }
+            })
+        });
+        let k = Kernels::best();
+        g.bench_function("blend_inplace", |bench| {
+            bench.iter(|| k.blend_inplace(black_box(&mut x), &y, 0.3).unwrap())
+        });
+        g.finish();
+    }
+    one::<f32>(c, "f32", |k| (k % 251) as f32, |v| 0.5 * v + 0.25);
+    one::<u8>(c, "u8", |k| (k % 251) as u8, |v| v / 2 + 16);
 }
 
 /// The in-place mix with tiles from 2 KiB to the largest on 256×3×224×224 f32.
@@ -193,5 +232,5 @@ fn tiles(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, against_the_bound, linear_time, tiles);
+criterion_group!(benches, against_the_bound, linear_time, arithmetic, tiles);
 criterion_main!(benches);

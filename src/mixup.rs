@@ -7,7 +7,7 @@ use crate::geometry::product;
 use crate::granularity::{Granularity, Scope};
 use crate::labels::{ClassLabel, Labels};
 use crate::layout::{BatchMut, Content, ImageLayout, Shape};
-use crate::permutation::{Pairing, is_leader, mark_leaders, value};
+use crate::permutation::{Pairing, cycles_by_smallest, mark_leaders, value};
 use crate::plan::{Draw, Draws, SampleOp, complete};
 use crate::sampling::{Beta, uniform01};
 use rand_core::Rng;
@@ -332,20 +332,17 @@ impl Mixup {
                 }
             }
             Granularity::Pair => {
-                for leader in 0..n {
-                    if !is_leader(records[leader].partner) {
-                        continue;
-                    }
+                cycles_by_smallest(records, |records, smallest| {
                     let op = self.unit_op(rng, &layout, batch_cut);
-                    let mut i = leader;
+                    let mut i = smallest;
                     loop {
                         records[i].op = op;
                         i = value(records[i].partner);
-                        if i == leader {
+                        if i == smallest {
                             break;
                         }
                     }
-                }
+                });
             }
             Granularity::Sample => {
                 for (i, r) in records.iter_mut().enumerate() {

@@ -376,7 +376,8 @@ mod tests {
             lengths.extend([e - 1, e, e + 1]);
         }
         if cfg!(miri) {
-            lengths.retain(|&n| n < 40 || n % 7 == 0);
+            // The interpreter is slow: short lengths, and one block boundary.
+            lengths.retain(|&n| n < 24 || n == AHEAD_BLOCK / size + 1);
         }
         let pool: Vec<T> = (0..4 * AHEAD_DISTANCE).map(&value).collect();
         let other: Vec<T> = (0..4 * AHEAD_DISTANCE).map(|k| value(k * 31 + 5)).collect();
