@@ -278,31 +278,11 @@ fn mark_leaders_with<S: Slots + ?Sized>(slots: &mut S, stride: Option<usize>) {
         mark_segments(slots, stride);
     }
     mark_cycles(slots);
-    for i in 0..slots.len() {
-        slots.set(i, slots.get(i) & !SEEN);
-    }
 }
 
-/// Leads every cycle not seen yet from its smallest member, walking it once and marking its
-/// members seen.
+/// Leads every cycle not seen yet from its smallest member (and clears the seen bits).
 fn mark_cycles<S: Slots + ?Sized>(slots: &mut S) {
-    for i in 0..slots.len() {
-        let raw = slots.get(i);
-        if raw & SEEN != 0 || raw & VALUE == i {
-            continue;
-        }
-        // Every smaller index was seen with its own cycle, so `i` is this cycle's smallest.
-        let mut j = i;
-        loop {
-            let raw = slots.get(j);
-            slots.set(j, raw | SEEN);
-            j = raw & VALUE;
-            if j == i {
-                break;
-            }
-        }
-        slots.set(i, slots.get(i) | LEADER);
-    }
+    cycles_by_smallest(slots, |slots, i| slots.set(i, slots.get(i) | LEADER));
 }
 
 /// Leads every cycle that holds a **head** (a multiple of `stride`, a power of two) from its
@@ -428,10 +408,10 @@ fn mark_segments<S: Slots + ?Sized>(slots: &mut S, stride: usize) {
     }
 }
 
-/// Calls `f(slots, smallest)` once for every cycle of two or more members, in increasing order
-/// of its smallest member (which the leader bits do not give in large batches). Walks every
-/// cycle once, marking its members with the seen bit, and clears the marks again; the leader bits
-/// are left as they are.
+/// Calls `f(slots, smallest)` once for every cycle of two or more members not marked seen, in
+/// increasing order of its smallest member (which the leader bits do not give in large
+/// batches), before walking it once to mark its members seen; then clears every seen bit. The
+/// leader bits are left as they are (or as `f` sets them).
 pub(crate) fn cycles_by_smallest<S: Slots + ?Sized>(
     slots: &mut S,
     mut f: impl FnMut(&mut S, usize),

@@ -7,40 +7,37 @@
 //! Identification", and AMD APM vol. 3, appendix E.4.15); elsewhere on Linux from
 //! `/sys/devices/system/cpu/cpu0/cache`. The answer is a tuning input only: every tile gives the
 //! same bytes.
+//!
+//! The last level is read for the in-place walk's choice to prefetch ahead of its loads (see
+//! `arch::beyond_cache_bytes`).
 
 /// The level-2 data (or unified) cache of one core, in bytes, if it could be found.
 pub(crate) fn l2_bytes() -> Option<usize> {
-    #[cfg(all(target_arch = "x86_64", not(miri)))]
-    {
-        if let Some(bytes) = cpuid_level(2) {
-            return Some(bytes);
-        }
-    }
-    #[cfg(all(target_os = "linux", not(miri)))]
-    {
-        if let Some(bytes) = sysfs_level(2) {
-            return Some(bytes);
-        }
-    }
-    None
+    level_bytes(2)
 }
 
 /// The last-level data (or unified) cache, in bytes, if it could be found: level 3 where there
 /// is one, else level 2.
 pub(crate) fn last_level_bytes() -> Option<usize> {
+    level_bytes(3).or_else(l2_bytes)
+}
+
+/// The data (or unified) cache of `level`, from CPUID, else from sysfs.
+fn level_bytes(level: u32) -> Option<usize> {
     #[cfg(all(target_arch = "x86_64", not(miri)))]
     {
-        if let Some(bytes) = cpuid_level(3) {
+        if let Some(bytes) = cpuid_level(level) {
             return Some(bytes);
         }
     }
     #[cfg(all(target_os = "linux", not(miri)))]
     {
-        if let Some(bytes) = sysfs_level(3) {
+        if let Some(bytes) = sysfs_level(level) {
             return Some(bytes);
         }
     }
-    l2_bytes()
+    let _ = level;
+    None
 }
 
 /// CPUID's size of the data or unified cache of `level`.
