@@ -3,11 +3,13 @@
 //! scratch is needed whatever each sample does.
 //!
 //! In place, sample `i` only ever reads its partner's **original** values: each cycle is walked
-//! tile by tile from its smallest member, every member mixed with its successor (not yet
-//! written), the last one with the leader's tile saved on the stack before the leader was
-//! written. Samples that an operation does not change are never written but still serve as
-//! sources. Finding the cycles costs one scan of the permutation's leader bits (see
-//! [`crate::permutation`]), so the whole mix is linear in the batch size.
+//! tile by tile from its leader, every member mixed with its successor (not yet written), the
+//! last one with the leader's tile saved on the stack before the leader was written. Samples
+//! that an operation does not change are never written but still serve as sources. Finding the
+//! cycles costs one scan of the permutation's leader bits (see [`crate::permutation`]), so the
+//! whole mix is linear in the batch size. Large batches of short runs are cut into segments
+//! that are followed sixteen at a time instead ([`Walk::segments`]), so that the walk is not one
+//! chain of dependent loads.
 
 use core::ops::Range;
 
