@@ -577,8 +577,8 @@ enum Prefetch {
     /// A batch beyond the last-level cache: the blend prefetches a fixed distance ahead of its
     /// loads, on into the next member's run ([`arch::blend_inplace_ahead`]). One core's
     /// hardware prefetchers keep too few lines in flight to reach the memory bound on a run
-    /// that jumps every tile (EPYC, 3×224×224 f32 beyond its 32 MiB L3: 0.8× the in-place pass
-    /// without, 0.9–1.05× with; see `docs/ARCHITECTURE.md`).
+    /// that jumps every tile (EPYC, 3×224×224 f32 beyond its 32 MiB L3: 0.76–0.90× the in-place
+    /// pass without, 0.84–1.07× with; see `docs/ARCHITECTURE.md`).
     Ahead,
 }
 

@@ -252,9 +252,10 @@ impl Kernels {
 /// [`TILE_BYTES`]) when the size is unknown. The walk keeps about four tiles live (the saved
 /// leader run, the two runs being mixed, the one being prefetched), so an eighth leaves half the
 /// L2 to the streams and to a sibling hyperthread; longer runs mean fewer jumps between samples
-/// (EPYC with 512 KiB L2, batches beyond its L3: 64 KiB tiles 0.91–1.05× the in-place pass,
-/// 32 KiB 0.86–0.99×); 4 KiB is one page, below which every run would start with a cold TLB
-/// entry and an untrained prefetcher.
+/// (EPYC with 512 KiB L2, 512×3×224×224 beyond its L3, three runs: 64 KiB tiles 0.96–1.07× the
+/// in-place pass for f32 and 0.91–0.99× for u8, 32 KiB 0.91–1.04× and 0.70–0.94×; equal within
+/// the noise at smaller batches); 4 KiB is one page, below which every run would start with a
+/// cold TLB entry and an untrained prefetcher.
 #[cfg(feature = "std")]
 pub(crate) fn tile_for_l2(l2: Option<usize>) -> usize {
     let bytes = match l2 {
