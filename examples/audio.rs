@@ -31,9 +31,12 @@ use mixup::{Batch, BatchMut, Draw, Granularity, ImageLayout, Labels, Mixup, coll
 use rand_core::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use std::f64::consts::PI;
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+#[path = "common/canvas.rs"]
+mod canvas;
+use canvas::{ACCENT, Canvas, INK, MUTED, text_width};
 
 /// `println!` that ignores a closed stdout (e.g. `| head`) instead of panicking.
 macro_rules! say {
@@ -276,7 +279,9 @@ fn run(opts: &Options) -> Result<(), String> {
     }
     let png_path = opts.out.join("audio_mix.png");
     let canvas = picture(opts, &shown, &clips, &mixed, &draws, &classes, &targets);
-    write_png(&png_path, &canvas).map_err(|e| format!("{}: {e}", png_path.display()))?;
+    canvas
+        .write_png(&png_path)
+        .map_err(|e| format!("{}: {e}", png_path.display()))?;
     say!(
         "  audio_mix.png (waveforms and spectrograms of those {} mixes)",
         shown.len()
@@ -539,60 +544,11 @@ fn heat(t: f64) -> [u8; 3] {
 // ---------------------------------------------------------------------------------------------
 // The picture.
 
-struct Canvas {
-    width: usize,
-    height: usize,
-    rgb: Vec<u8>,
-}
-
 const PAPER: [u8; 3] = [246, 246, 248];
-const INK: [u8; 3] = [32, 32, 40];
-const MUTED: [u8; 3] = [110, 110, 124];
-const ACCENT: [u8; 3] = [190, 30, 60];
 const WAVE_BG: [u8; 3] = [232, 234, 240];
 const WAVE: [u8; 3] = [40, 88, 214];
 
 impl Canvas {
-    fn new(width: usize, height: usize) -> Canvas {
-        let rgb = PAPER
-            .iter()
-            .copied()
-            .cycle()
-            .take(width * height * 3)
-            .collect();
-        Canvas { width, height, rgb }
-    }
-
-    fn set(&mut self, x: usize, y: usize, colour: [u8; 3]) {
-        if x < self.width && y < self.height {
-            self.rgb[(y * self.width + x) * 3..][..3].copy_from_slice(&colour);
-        }
-    }
-
-    fn fill(&mut self, x: usize, y: usize, w: usize, h: usize, colour: [u8; 3]) {
-        for yy in y..y + h {
-            for xx in x..x + w {
-                self.set(xx, yy, colour);
-            }
-        }
-    }
-
-    /// Draws `text` with the bitmap font; returns the x after the last glyph.
-    fn text(&mut self, x: usize, y: usize, text: &str, scale: usize, colour: [u8; 3]) -> usize {
-        let mut cx = x;
-        for ch in text.chars() {
-            for (r, bits) in glyph(ch).iter().enumerate() {
-                for c in 0..5 {
-                    if bits & (0b10000 >> c) != 0 {
-                        self.fill(cx + c * scale, y + r * scale, scale, scale, colour);
-                    }
-                }
-            }
-            cx += 6 * scale;
-        }
-        cx
-    }
-
     /// The waveform of `clip` in a `w × h` box: the min–max envelope of the samples under each
     /// pixel column, with the zero line.
     fn waveform(&mut self, x: usize, y: usize, (w, h): (usize, usize), clip: &[i16], ink: [u8; 3]) {
@@ -633,10 +589,6 @@ impl Canvas {
     }
 }
 
-fn text_width(text: &str, scale: usize) -> usize {
-    (text.chars().count() * 6 * scale).saturating_sub(scale)
-}
-
 const MARGIN: usize = 24;
 const AXIS_W: usize = 40; // the frequency labels left of the first panel
 const PANEL_W: usize = 300;
@@ -662,7 +614,7 @@ fn picture(
 ) -> Canvas {
     let width = MARGIN + AXIS_W + 3 * PANEL_W + 2 * OP_GAP + 16 + LABEL_W + MARGIN;
     let height = HEADER_H + shown.len() * (PANEL_H + ROW_GAP) + MARGIN;
-    let mut cv = Canvas::new(width, height);
+    let mut cv = Canvas::new(width, height, PAPER);
     cv.text(MARGIN, MARGIN, "MIXUP ON 16 KHZ I16 AUDIO", 3, INK);
     let settings = format!(
         "α {}, SEED {}, ONE λ PER PAIR (CYCLE OF PARTNERS); LABELS WEIGHTED BY THE QUANTIZED λ.",
@@ -718,77 +670,4 @@ fn picture(
         }
     }
     cv
-}
-
-fn write_png(path: &Path, canvas: &Canvas) -> Result<(), Box<dyn std::error::Error>> {
-    let file = std::fs::File::create(path)?;
-    let mut enc = png::Encoder::new(
-        BufWriter::new(file),
-        canvas.width as u32,
-        canvas.height as u32,
-    );
-    enc.set_color(png::ColorType::Rgb);
-    enc.set_depth(png::BitDepth::Eight);
-    enc.set_compression(png::Compression::High);
-    let mut writer = enc.write_header()?;
-    writer.write_image_data(&canvas.rgb)?;
-    writer.finish()?;
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------------------------
-// A 5×7 bitmap font (the demo's): each glyph is 7 rows of 5 bits, the leftmost pixel in bit 4.
-
-fn glyph(ch: char) -> [u8; 7] {
-    match ch.to_ascii_uppercase() {
-        'A' => [0x0E, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11],
-        'B' => [0x1E, 0x11, 0x11, 0x1E, 0x11, 0x11, 0x1E],
-        'C' => [0x0E, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0E],
-        'D' => [0x1C, 0x12, 0x11, 0x11, 0x11, 0x12, 0x1C],
-        'E' => [0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x1F],
-        'F' => [0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x10],
-        'G' => [0x0E, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0F],
-        'H' => [0x11, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11],
-        'I' => [0x0E, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0E],
-        'J' => [0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0C],
-        'K' => [0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11],
-        'L' => [0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1F],
-        'M' => [0x11, 0x1B, 0x15, 0x15, 0x11, 0x11, 0x11],
-        'N' => [0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11],
-        'O' => [0x0E, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E],
-        'P' => [0x1E, 0x11, 0x11, 0x1E, 0x10, 0x10, 0x10],
-        'Q' => [0x0E, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0D],
-        'R' => [0x1E, 0x11, 0x11, 0x1E, 0x14, 0x12, 0x11],
-        'S' => [0x0F, 0x10, 0x10, 0x0E, 0x01, 0x01, 0x1E],
-        'T' => [0x1F, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04],
-        'U' => [0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E],
-        'V' => [0x11, 0x11, 0x11, 0x11, 0x11, 0x0A, 0x04],
-        'W' => [0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0A],
-        'X' => [0x11, 0x11, 0x0A, 0x04, 0x0A, 0x11, 0x11],
-        'Y' => [0x11, 0x11, 0x11, 0x0A, 0x04, 0x04, 0x04],
-        'Z' => [0x1F, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1F],
-        '0' => [0x0E, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0E],
-        '1' => [0x04, 0x0C, 0x04, 0x04, 0x04, 0x04, 0x0E],
-        '2' => [0x0E, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1F],
-        '3' => [0x1F, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0E],
-        '4' => [0x02, 0x06, 0x0A, 0x12, 0x1F, 0x02, 0x02],
-        '5' => [0x1F, 0x10, 0x1E, 0x01, 0x01, 0x11, 0x0E],
-        '6' => [0x06, 0x08, 0x10, 0x1E, 0x11, 0x11, 0x0E],
-        '7' => [0x1F, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08],
-        '8' => [0x0E, 0x11, 0x11, 0x0E, 0x11, 0x11, 0x0E],
-        '9' => [0x0E, 0x11, 0x11, 0x0F, 0x01, 0x02, 0x0C],
-        '.' => [0x00, 0x00, 0x00, 0x00, 0x00, 0x0C, 0x0C],
-        ',' => [0x00, 0x00, 0x00, 0x00, 0x0C, 0x04, 0x08],
-        ':' => [0x00, 0x0C, 0x0C, 0x00, 0x0C, 0x0C, 0x00],
-        ';' => [0x00, 0x0C, 0x0C, 0x00, 0x0C, 0x04, 0x08],
-        '(' => [0x02, 0x04, 0x08, 0x08, 0x08, 0x04, 0x02],
-        ')' => [0x08, 0x04, 0x02, 0x02, 0x02, 0x04, 0x08],
-        '=' => [0x00, 0x00, 0x1F, 0x00, 0x1F, 0x00, 0x00],
-        '+' => [0x00, 0x04, 0x04, 0x1F, 0x04, 0x04, 0x00],
-        '-' => [0x00, 0x00, 0x00, 0x1F, 0x00, 0x00, 0x00],
-        '#' => [0x0A, 0x0A, 0x1F, 0x0A, 0x1F, 0x0A, 0x0A],
-        'λ' | 'Λ' => [0x18, 0x04, 0x04, 0x0A, 0x0A, 0x11, 0x11],
-        'α' | 'Α' => [0x00, 0x00, 0x0D, 0x12, 0x12, 0x12, 0x0D],
-        _ => [0; 7], // space and anything the font does not have
-    }
 }

@@ -27,9 +27,12 @@ use mixup::{
 };
 use rand_core::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
-use std::io::BufWriter;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
+
+#[path = "common/canvas.rs"]
+mod canvas;
+use canvas::{ACCENT, Canvas, INK, MUTED, text_width};
 
 /// `println!` that ignores a closed stdout (e.g. `| head`) instead of panicking.
 macro_rules! say {
@@ -348,7 +351,9 @@ fn run(opts: &Options) -> Result<(), String> {
         ops.as_deref(),
         batch_lambda,
     );
-    write_png(&opts.out, &sheet).map_err(|e| format!("cannot write `{}`: {e}", opts.out))?;
+    sheet
+        .write_png(&opts.out)
+        .map_err(|e| format!("cannot write `{}`: {e}", opts.out))?;
     say!(
         "wrote {} ({}x{} contact sheet: sample + partner = mixed)",
         opts.out,
@@ -512,45 +517,9 @@ fn draw_sample(img: &mut [u8], class: usize, rng: &mut impl Rng) {
 // ---------------------------------------------------------------------------------------------
 // Contact sheet
 
-struct Canvas {
-    width: usize,
-    height: usize,
-    rgb: Vec<u8>,
-}
-
 const PAPER: [u8; 3] = [246, 246, 248];
-const INK: [u8; 3] = [32, 32, 40];
-const MUTED: [u8; 3] = [110, 110, 124];
-const ACCENT: [u8; 3] = [190, 30, 60];
 
 impl Canvas {
-    fn new(width: usize, height: usize) -> Canvas {
-        let rgb = PAPER
-            .iter()
-            .copied()
-            .cycle()
-            .take(width * height * 3)
-            .collect();
-        Canvas { width, height, rgb }
-    }
-
-    fn fill(&mut self, x: usize, y: usize, w: usize, h: usize, colour: [u8; 3]) {
-        for yy in y..(y + h).min(self.height) {
-            for xx in x..(x + w).min(self.width) {
-                self.rgb[(yy * self.width + xx) * 3..][..3].copy_from_slice(&colour);
-            }
-        }
-    }
-
-    /// Draws a 2-pixel outline just inside the rectangle.
-    fn frame(&mut self, x: usize, y: usize, w: usize, h: usize, colour: [u8; 3]) {
-        let t = 2.min(w).min(h);
-        self.fill(x, y, w, t, colour);
-        self.fill(x, (y + h).saturating_sub(t), w, t, colour);
-        self.fill(x, y, t, h, colour);
-        self.fill((x + w).saturating_sub(t), y, t, h, colour);
-    }
-
     /// Draws a 64×64 image scaled up `scale` times (nearest neighbour: the pixels stay visible).
     fn image(&mut self, x: usize, y: usize, img: &[u8], scale: usize) {
         for yy in 0..SIDE * scale {
@@ -561,27 +530,6 @@ impl Canvas {
             }
         }
     }
-
-    /// Draws `text` with the bitmap font; returns the x after the last glyph.
-    fn text(&mut self, x: usize, y: usize, text: &str, scale: usize, colour: [u8; 3]) -> usize {
-        let mut cx = x;
-        for ch in text.chars() {
-            let rows = glyph(ch);
-            for (r, bits) in rows.iter().enumerate() {
-                for c in 0..5 {
-                    if bits & (0b10000 >> c) != 0 {
-                        self.fill(cx + c * scale, y + r * scale, scale, scale, colour);
-                    }
-                }
-            }
-            cx += 6 * scale;
-        }
-        cx
-    }
-}
-
-fn text_width(text: &str, scale: usize) -> usize {
-    text.chars().count() * 6 * scale - scale
 }
 
 const SCALE: usize = 2; // images drawn at 128×128
@@ -608,7 +556,7 @@ fn contact_sheet(
     let rows_per_column = BATCH.div_ceil(2);
     let width = 2 * MARGIN + 2 * BLOCK_W + COLUMN_GAP;
     let height = HEADER_H + rows_per_column * ROW_H + MARGIN / 2;
-    let mut cv = Canvas::new(width, height);
+    let mut cv = Canvas::new(width, height, PAPER);
 
     let (title, sub) = match batch_lambda {
         Some(lam) => (
@@ -732,79 +680,4 @@ fn contact_sheet(
     }
     debug_assert!(text_width("MIXED", 2) < TILE);
     cv
-}
-
-fn write_png(path: &str, canvas: &Canvas) -> Result<(), Box<dyn std::error::Error>> {
-    let file = std::fs::File::create(path)?;
-    let mut enc = png::Encoder::new(
-        BufWriter::new(file),
-        canvas.width as u32,
-        canvas.height as u32,
-    );
-    enc.set_color(png::ColorType::Rgb);
-    enc.set_depth(png::BitDepth::Eight);
-    enc.set_compression(png::Compression::High);
-    let mut writer = enc.write_header()?;
-    writer.write_image_data(&canvas.rgb)?;
-    writer.finish()?;
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------------------------
-// A 5×7 bitmap font: each glyph is 7 rows of 5 bits, the leftmost pixel in bit 4.
-
-fn glyph(ch: char) -> [u8; 7] {
-    match ch.to_ascii_uppercase() {
-        'A' => [0x0E, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11],
-        'B' => [0x1E, 0x11, 0x11, 0x1E, 0x11, 0x11, 0x1E],
-        'C' => [0x0E, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0E],
-        'D' => [0x1C, 0x12, 0x11, 0x11, 0x11, 0x12, 0x1C],
-        'E' => [0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x1F],
-        'F' => [0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x10],
-        'G' => [0x0E, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0F],
-        'H' => [0x11, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11],
-        'I' => [0x0E, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0E],
-        'J' => [0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0C],
-        'K' => [0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11],
-        'L' => [0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1F],
-        'M' => [0x11, 0x1B, 0x15, 0x15, 0x11, 0x11, 0x11],
-        'N' => [0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11],
-        'O' => [0x0E, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E],
-        'P' => [0x1E, 0x11, 0x11, 0x1E, 0x10, 0x10, 0x10],
-        'Q' => [0x0E, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0D],
-        'R' => [0x1E, 0x11, 0x11, 0x1E, 0x14, 0x12, 0x11],
-        'S' => [0x0F, 0x10, 0x10, 0x0E, 0x01, 0x01, 0x1E],
-        'T' => [0x1F, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04],
-        'U' => [0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E],
-        'V' => [0x11, 0x11, 0x11, 0x11, 0x11, 0x0A, 0x04],
-        'W' => [0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0A],
-        'X' => [0x11, 0x11, 0x0A, 0x04, 0x0A, 0x11, 0x11],
-        'Y' => [0x11, 0x11, 0x11, 0x0A, 0x04, 0x04, 0x04],
-        'Z' => [0x1F, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1F],
-        '0' => [0x0E, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0E],
-        '1' => [0x04, 0x0C, 0x04, 0x04, 0x04, 0x04, 0x0E],
-        '2' => [0x0E, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1F],
-        '3' => [0x1F, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0E],
-        '4' => [0x02, 0x06, 0x0A, 0x12, 0x1F, 0x02, 0x02],
-        '5' => [0x1F, 0x10, 0x1E, 0x01, 0x01, 0x11, 0x0E],
-        '6' => [0x06, 0x08, 0x10, 0x1E, 0x11, 0x11, 0x0E],
-        '7' => [0x1F, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08],
-        '8' => [0x0E, 0x11, 0x11, 0x0E, 0x11, 0x11, 0x0E],
-        '9' => [0x0E, 0x11, 0x11, 0x0F, 0x01, 0x02, 0x0C],
-        '.' => [0x00, 0x00, 0x00, 0x00, 0x00, 0x0C, 0x0C],
-        ',' => [0x00, 0x00, 0x00, 0x00, 0x0C, 0x04, 0x08],
-        ';' => [0x00, 0x0C, 0x0C, 0x00, 0x0C, 0x04, 0x08],
-        ':' => [0x00, 0x0C, 0x0C, 0x00, 0x0C, 0x0C, 0x00],
-        '=' => [0x00, 0x00, 0x1F, 0x00, 0x1F, 0x00, 0x00],
-        '+' => [0x00, 0x04, 0x04, 0x1F, 0x04, 0x04, 0x00],
-        '-' => [0x00, 0x00, 0x00, 0x1F, 0x00, 0x00, 0x00],
-        '#' => [0x0A, 0x0A, 0x1F, 0x0A, 0x1F, 0x0A, 0x0A],
-        '(' => [0x02, 0x04, 0x08, 0x08, 0x08, 0x04, 0x02],
-        ')' => [0x08, 0x04, 0x02, 0x02, 0x02, 0x04, 0x08],
-        '/' => [0x00, 0x01, 0x02, 0x04, 0x08, 0x10, 0x00],
-        '·' => [0x00, 0x00, 0x00, 0x0C, 0x0C, 0x00, 0x00],
-        'λ' | 'Λ' => [0x18, 0x04, 0x04, 0x0A, 0x0A, 0x11, 0x11],
-        'α' | 'Α' => [0x00, 0x00, 0x0D, 0x12, 0x12, 0x12, 0x0D],
-        _ => [0; 7], // space and anything the font does not have
-    }
 }

@@ -37,9 +37,12 @@ use burn::prelude::*;
 use burn::tensor::loss::cross_entropy_with_logits;
 use mixup_burn::{Mixed, Mixup, MixupBatcher, Streams};
 use rand_core::Rng;
-use std::io::BufWriter;
 use std::process::ExitCode;
 use std::time::Instant;
+
+#[path = "../../../examples/common/canvas.rs"]
+mod canvas;
+use canvas::{Canvas, INK, text_width};
 
 /// `println!` that ignores a closed stdout (e.g. `| head`) instead of panicking.
 macro_rules! say {
@@ -477,47 +480,12 @@ fn summary(values: &[f64]) -> Summary {
 // ---------------------------------------------------------------------------------------------
 // The plot
 
-struct Canvas {
-    width: usize,
-    height: usize,
-    rgb: Vec<u8>,
-}
-
 const PAPER: [u8; 3] = [255, 255, 255];
-const INK: [u8; 3] = [32, 32, 40];
 const GRID: [u8; 3] = [228, 228, 234];
 const PLAIN_COLOUR: [u8; 3] = [120, 120, 130];
 const MIXUP_COLOUR: [u8; 3] = [200, 40, 70];
 
 impl Canvas {
-    fn new(width: usize, height: usize) -> Canvas {
-        let rgb = PAPER
-            .iter()
-            .copied()
-            .cycle()
-            .take(width * height * 3)
-            .collect();
-        Canvas { width, height, rgb }
-    }
-
-    /// Blends `colour` over the pixel with opacity `alpha`.
-    fn blend(&mut self, x: usize, y: usize, colour: [u8; 3], alpha: f64) {
-        if x < self.width && y < self.height {
-            let p = &mut self.rgb[(y * self.width + x) * 3..][..3];
-            for (c, &k) in p.iter_mut().zip(&colour) {
-                *c = (f64::from(*c) * (1.0 - alpha) + f64::from(k) * alpha).round() as u8;
-            }
-        }
-    }
-
-    fn fill(&mut self, x: usize, y: usize, w: usize, h: usize, colour: [u8; 3]) {
-        for yy in y..y + h {
-            for xx in x..x + w {
-                self.blend(xx, yy, colour, 1.0);
-            }
-        }
-    }
-
     /// A line `width` pixels thick from (x0, y0) to (x1, y1).
     fn line(&mut self, (x0, y0): (f64, f64), (x1, y1): (f64, f64), width: f64, colour: [u8; 3]) {
         let steps = ((x1 - x0).abs().max((y1 - y0).abs()) * 2.0).ceil().max(1.0) as usize;
@@ -539,33 +507,13 @@ impl Canvas {
             }
         }
     }
-
-    /// Draws `text` with the bitmap font; returns the x after the last glyph.
-    fn text(&mut self, x: usize, y: usize, text: &str, scale: usize, colour: [u8; 3]) -> usize {
-        let mut cx = x;
-        for ch in text.chars() {
-            for (r, bits) in glyph(ch).iter().enumerate() {
-                for c in 0..5 {
-                    if bits & (0b10000 >> c) != 0 {
-                        self.fill(cx + c * scale, y + r * scale, scale, scale, colour);
-                    }
-                }
-            }
-            cx += 6 * scale;
-        }
-        cx
-    }
-}
-
-fn text_width(text: &str, scale: usize) -> usize {
-    (text.chars().count() * 6 * scale).saturating_sub(scale)
 }
 
 /// The accuracy curves (one per seed) of both methods as a PNG: mean lines and min–max bands.
 fn plot(path: &str, opts: &Options, plain: &[Vec<f64>], mixed: &[Vec<f64>]) -> Result<(), String> {
     let (w, h) = (900usize, 540usize);
     let (left, right, top, bottom) = (80.0, 870.0, 70.0, 470.0);
-    let mut c = Canvas::new(w, h);
+    let mut c = Canvas::new(w, h, PAPER);
     let epochs = plain[0].len();
     let all = plain.iter().chain(mixed).flatten();
     let lowest = all.clone().copied().fold(1.0, f64::min);
@@ -671,66 +619,8 @@ fn plot(path: &str, opts: &Options, plain: &[Vec<f64>], mixed: &[Vec<f64>]) -> R
         c.fill(x, y + 5, 36, 4, *colour);
         c.text(x + 48, y, label, 2, INK);
     }
-    let file = std::fs::File::create(path).map_err(|e| format!("cannot write `{path}`: {e}"))?;
-    let mut encoder = png::Encoder::new(BufWriter::new(file), w as u32, h as u32);
-    encoder.set_color(png::ColorType::Rgb);
-    encoder.set_depth(png::BitDepth::Eight);
-    encoder.set_compression(png::Compression::High);
-    let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
-    writer.write_image_data(&c.rgb).map_err(|e| e.to_string())?;
-    writer.finish().map_err(|e| e.to_string())
-}
-
-// A 5×7 bitmap font (the demo's): each glyph is 7 rows of 5 bits, the leftmost pixel in bit 4.
-fn glyph(ch: char) -> [u8; 7] {
-    match ch.to_ascii_uppercase() {
-        'A' => [0x0E, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11],
-        'B' => [0x1E, 0x11, 0x11, 0x1E, 0x11, 0x11, 0x1E],
-        'C' => [0x0E, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0E],
-        'D' => [0x1C, 0x12, 0x11, 0x11, 0x11, 0x12, 0x1C],
-        'E' => [0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x1F],
-        'F' => [0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x10],
-        'G' => [0x0E, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0F],
-        'H' => [0x11, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11],
-        'I' => [0x0E, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0E],
-        'J' => [0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0C],
-        'K' => [0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11],
-        'L' => [0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1F],
-        'M' => [0x11, 0x1B, 0x15, 0x15, 0x11, 0x11, 0x11],
-        'N' => [0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11],
-        'O' => [0x0E, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E],
-        'P' => [0x1E, 0x11, 0x11, 0x1E, 0x10, 0x10, 0x10],
-        'Q' => [0x0E, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0D],
-        'R' => [0x1E, 0x11, 0x11, 0x1E, 0x14, 0x12, 0x11],
-        'S' => [0x0F, 0x10, 0x10, 0x0E, 0x01, 0x01, 0x1E],
-        'T' => [0x1F, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04],
-        'U' => [0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E],
-        'V' => [0x11, 0x11, 0x11, 0x11, 0x11, 0x0A, 0x04],
-        'W' => [0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0A],
-        'X' => [0x11, 0x11, 0x0A, 0x04, 0x0A, 0x11, 0x11],
-        'Y' => [0x11, 0x11, 0x11, 0x0A, 0x04, 0x04, 0x04],
-        'Z' => [0x1F, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1F],
-        '0' => [0x0E, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0E],
-        '1' => [0x04, 0x0C, 0x04, 0x04, 0x04, 0x04, 0x0E],
-        '2' => [0x0E, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1F],
-        '3' => [0x1F, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0E],
-        '4' => [0x02, 0x06, 0x0A, 0x12, 0x1F, 0x02, 0x02],
-        '5' => [0x1F, 0x10, 0x1E, 0x01, 0x01, 0x11, 0x0E],
-        '6' => [0x06, 0x08, 0x10, 0x1E, 0x11, 0x11, 0x0E],
-        '7' => [0x1F, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08],
-        '8' => [0x0E, 0x11, 0x11, 0x0E, 0x11, 0x11, 0x0E],
-        '9' => [0x0E, 0x11, 0x11, 0x0F, 0x01, 0x02, 0x0C],
-        '.' => [0x00, 0x00, 0x00, 0x00, 0x00, 0x0C, 0x0C],
-        ',' => [0x00, 0x00, 0x00, 0x00, 0x0C, 0x04, 0x08],
-        ':' => [0x00, 0x0C, 0x0C, 0x00, 0x0C, 0x0C, 0x00],
-        '=' => [0x00, 0x00, 0x1F, 0x00, 0x1F, 0x00, 0x00],
-        '-' => [0x00, 0x00, 0x00, 0x1F, 0x00, 0x00, 0x00],
-        '(' => [0x02, 0x04, 0x08, 0x08, 0x08, 0x04, 0x02],
-        ')' => [0x08, 0x04, 0x02, 0x02, 0x02, 0x04, 0x08],
-        '%' => [0x18, 0x19, 0x02, 0x04, 0x08, 0x13, 0x03],
-        'α' | 'Α' => [0x00, 0x00, 0x0D, 0x12, 0x12, 0x12, 0x0D],
-        _ => [0; 7], // space and anything the font does not have
-    }
+    c.write_png(path)
+        .map_err(|e| format!("cannot write `{path}`: {e}"))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,161 @@
+//! The drawing the examples share: an RGB canvas, a 5×7 bitmap font and a PNG writer. Each
+//! example includes this file with `#[path]` (examples are separate crates), and adds its own
+//! drawing (images, waveforms, plot lines) as further `impl Canvas` blocks.
+
+#![allow(dead_code)] // each example uses its own part of it
+
+use std::io::BufWriter;
+use std::path::Path;
+
+/// An RGB image, 3 bytes a pixel, row after row.
+pub struct Canvas {
+    pub width: usize,
+    pub height: usize,
+    pub rgb: Vec<u8>,
+}
+
+pub const INK: [u8; 3] = [32, 32, 40];
+pub const MUTED: [u8; 3] = [110, 110, 124];
+pub const ACCENT: [u8; 3] = [190, 30, 60];
+
+impl Canvas {
+    /// A `width × height` canvas of `paper`.
+    pub fn new(width: usize, height: usize, paper: [u8; 3]) -> Canvas {
+        let rgb = paper
+            .iter()
+            .copied()
+            .cycle()
+            .take(width * height * 3)
+            .collect();
+        Canvas { width, height, rgb }
+    }
+
+    /// Sets one pixel; pixels outside the canvas are ignored.
+    pub fn set(&mut self, x: usize, y: usize, colour: [u8; 3]) {
+        if x < self.width && y < self.height {
+            self.rgb[(y * self.width + x) * 3..][..3].copy_from_slice(&colour);
+        }
+    }
+
+    /// Blends `colour` over one pixel with opacity `alpha`; outside the canvas, nothing.
+    pub fn blend(&mut self, x: usize, y: usize, colour: [u8; 3], alpha: f64) {
+        if x < self.width && y < self.height {
+            let p = &mut self.rgb[(y * self.width + x) * 3..][..3];
+            for (c, &k) in p.iter_mut().zip(&colour) {
+                *c = (f64::from(*c) * (1.0 - alpha) + f64::from(k) * alpha).round() as u8;
+            }
+        }
+    }
+
+    /// Fills a rectangle, clipped to the canvas.
+    pub fn fill(&mut self, x: usize, y: usize, w: usize, h: usize, colour: [u8; 3]) {
+        for yy in y..(y + h).min(self.height) {
+            for xx in x..(x + w).min(self.width) {
+                self.rgb[(yy * self.width + xx) * 3..][..3].copy_from_slice(&colour);
+            }
+        }
+    }
+
+    /// Draws a 2-pixel outline just inside the rectangle.
+    pub fn frame(&mut self, x: usize, y: usize, w: usize, h: usize, colour: [u8; 3]) {
+        let t = 2.min(w).min(h);
+        self.fill(x, y, w, t, colour);
+        self.fill(x, (y + h).saturating_sub(t), w, t, colour);
+        self.fill(x, y, t, h, colour);
+        self.fill((x + w).saturating_sub(t), y, t, h, colour);
+    }
+
+    /// Draws `text` with the bitmap font; returns the x after the last glyph.
+    pub fn text(&mut self, x: usize, y: usize, text: &str, scale: usize, colour: [u8; 3]) -> usize {
+        let mut cx = x;
+        for ch in text.chars() {
+            for (r, bits) in glyph(ch).iter().enumerate() {
+                for c in 0..5 {
+                    if bits & (0b10000 >> c) != 0 {
+                        self.fill(cx + c * scale, y + r * scale, scale, scale, colour);
+                    }
+                }
+            }
+            cx += 6 * scale;
+        }
+        cx
+    }
+
+    /// Writes the canvas as an 8-bit RGB PNG.
+    pub fn write_png(&self, path: impl AsRef<Path>) -> Result<(), Box<dyn std::error::Error>> {
+        let file = std::fs::File::create(path)?;
+        let mut enc =
+            png::Encoder::new(BufWriter::new(file), self.width as u32, self.height as u32);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.set_compression(png::Compression::High);
+        let mut writer = enc.write_header()?;
+        writer.write_image_data(&self.rgb)?;
+        writer.finish()?;
+        Ok(())
+    }
+}
+
+/// The width in pixels of `text` drawn at `scale`.
+pub fn text_width(text: &str, scale: usize) -> usize {
+    (text.chars().count() * 6 * scale).saturating_sub(scale)
+}
+
+// A 5×7 bitmap font: each glyph is 7 rows of 5 bits, the leftmost pixel in bit 4.
+
+pub fn glyph(ch: char) -> [u8; 7] {
+    match ch.to_ascii_uppercase() {
+        'A' => [0x0E, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11],
+        'B' => [0x1E, 0x11, 0x11, 0x1E, 0x11, 0x11, 0x1E],
+        'C' => [0x0E, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0E],
+        'D' => [0x1C, 0x12, 0x11, 0x11, 0x11, 0x12, 0x1C],
+        'E' => [0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x1F],
+        'F' => [0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x10],
+        'G' => [0x0E, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0F],
+        'H' => [0x11, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11],
+        'I' => [0x0E, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0E],
+        'J' => [0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0C],
+        'K' => [0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11],
+        'L' => [0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1F],
+        'M' => [0x11, 0x1B, 0x15, 0x15, 0x11, 0x11, 0x11],
+        'N' => [0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11],
+        'O' => [0x0E, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E],
+        'P' => [0x1E, 0x11, 0x11, 0x1E, 0x10, 0x10, 0x10],
+        'Q' => [0x0E, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0D],
+        'R' => [0x1E, 0x11, 0x11, 0x1E, 0x14, 0x12, 0x11],
+        'S' => [0x0F, 0x10, 0x10, 0x0E, 0x01, 0x01, 0x1E],
+        'T' => [0x1F, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04],
+        'U' => [0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E],
+        'V' => [0x11, 0x11, 0x11, 0x11, 0x11, 0x0A, 0x04],
+        'W' => [0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0A],
+        'X' => [0x11, 0x11, 0x0A, 0x04, 0x0A, 0x11, 0x11],
+        'Y' => [0x11, 0x11, 0x11, 0x0A, 0x04, 0x04, 0x04],
+        'Z' => [0x1F, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1F],
+        '0' => [0x0E, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0E],
+        '1' => [0x04, 0x0C, 0x04, 0x04, 0x04, 0x04, 0x0E],
+        '2' => [0x0E, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1F],
+        '3' => [0x1F, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0E],
+        '4' => [0x02, 0x06, 0x0A, 0x12, 0x1F, 0x02, 0x02],
+        '5' => [0x1F, 0x10, 0x1E, 0x01, 0x01, 0x11, 0x0E],
+        '6' => [0x06, 0x08, 0x10, 0x1E, 0x11, 0x11, 0x0E],
+        '7' => [0x1F, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08],
+        '8' => [0x0E, 0x11, 0x11, 0x0E, 0x11, 0x11, 0x0E],
+        '9' => [0x0E, 0x11, 0x11, 0x0F, 0x01, 0x02, 0x0C],
+        '.' => [0x00, 0x00, 0x00, 0x00, 0x00, 0x0C, 0x0C],
+        ',' => [0x00, 0x00, 0x00, 0x00, 0x0C, 0x04, 0x08],
+        ';' => [0x00, 0x0C, 0x0C, 0x00, 0x0C, 0x04, 0x08],
+        ':' => [0x00, 0x0C, 0x0C, 0x00, 0x0C, 0x0C, 0x00],
+        '=' => [0x00, 0x00, 0x1F, 0x00, 0x1F, 0x00, 0x00],
+        '+' => [0x00, 0x04, 0x04, 0x1F, 0x04, 0x04, 0x00],
+        '-' => [0x00, 0x00, 0x00, 0x1F, 0x00, 0x00, 0x00],
+        '#' => [0x0A, 0x0A, 0x1F, 0x0A, 0x1F, 0x0A, 0x0A],
+        '(' => [0x02, 0x04, 0x08, 0x08, 0x08, 0x04, 0x02],
+        ')' => [0x08, 0x04, 0x02, 0x02, 0x02, 0x04, 0x08],
+        '/' => [0x00, 0x01, 0x02, 0x04, 0x08, 0x10, 0x00],
+        '%' => [0x18, 0x19, 0x02, 0x04, 0x08, 0x13, 0x03],
+        '·' => [0x00, 0x00, 0x00, 0x0C, 0x0C, 0x00, 0x00],
+        'λ' | 'Λ' => [0x18, 0x04, 0x04, 0x0A, 0x0A, 0x11, 0x11],
+        'α' | 'Α' => [0x00, 0x00, 0x0D, 0x12, 0x12, 0x12, 0x0D],
+        _ => [0; 7], // space and anything the font does not have
+    }
+}
