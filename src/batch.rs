@@ -875,23 +875,25 @@ mod tests {
     #[test]
     fn segmented_walk_gives_the_out_of_place_bytes() {
         let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(12);
+        // Under Miri (the walks have no unsafe code; the kernels they call do) fewer cases.
         let (batches, tiles): (&[usize], &[usize]) = if cfg!(miri) {
-            (&[1, 2, 7, 33], &[1, 3, 64])
+            (&[2, 9], &[1, 64])
         } else {
             (&[1, 2, 3, 7, 33, 100, 1000], &[1, 2, 3, 5, 8, 64, 4096])
         };
-        let pairings = [
+        let all = [
             Pairing::Shuffle,
-            Pairing::Derangement,
             Pairing::Flip,
-            Pairing::Roll(1),
             Pairing::Roll(0),
+            Pairing::Derangement,
+            Pairing::Roll(1),
         ];
+        let pairings = if cfg!(miri) { &all[..3] } else { &all[..] };
         for &b in batches {
             for layout in [ImageLayout::flat(1), ImageLayout::hw(2, 3)] {
                 let n = layout.sample_len().unwrap();
                 let src: Vec<f32> = (0..b * n).map(|k| (k * 7919 % 1000) as f32).collect();
-                for pairing in pairings {
+                for &pairing in pairings {
                     if b == 1 && pairing == Pairing::Derangement {
                         continue;
                     }
@@ -1027,7 +1029,12 @@ mod tests {
     #[test]
     fn concurrent_parallel_calls_give_the_one_thread_bytes() {
         let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5);
-        let layout = ImageLayout::nchw(3, 16, 24);
+        // Samples long enough for two ranges (four natively).
+        let layout = if cfg!(miri) {
+            ImageLayout::hw(4, 80)
+        } else {
+            ImageLayout::nchw(3, 16, 24)
+        };
         let (b, n) = (9, layout.sample_len().unwrap());
         let mut partners = [0usize; 9];
         let perm = Pairing::Shuffle.fill(&mut rng, &mut partners).unwrap();
@@ -1037,7 +1044,8 @@ mod tests {
         mix_inplace(&mut BatchMut::new(&mut one, layout).unwrap(), plan).unwrap();
         let rounds = if cfg!(miri) { 1 } else { 100 };
         std::thread::scope(|s| {
-            for threads in [2, 3, 4] {
+            let threads: &[usize] = if cfg!(miri) { &[2, 3] } else { &[2, 3, 4] };
+            for &threads in threads {
                 let (src, one) = (&src, &one);
                 s.spawn(move || {
                     for _ in 0..rounds {
