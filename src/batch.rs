@@ -701,22 +701,19 @@ impl Walk<'_> {
                     arch::prefetch(rows.row(k, start, len));
                 }
                 if self.active::<T>(i) {
-                    if prefetch == Prefetch::Ahead {
-                        // After `j`'s run the loads go on into `k`'s (the saved tile, in cache,
-                        // when `k` is the leader).
-                        let next = if k == leader {
-                            Ahead::NONE
-                        } else {
-                            Ahead {
-                                next: rows.row(k, start, len).as_ptr(),
-                                len,
-                            }
-                        };
-                        let (x, y) = rows.pair(i, j, start, len);
-                        self.apply_ahead(i, start, x, y, next);
-                    } else {
-                        let (x, y) = rows.pair(i, j, start, len);
-                        self.apply(i, start, x, y);
+                    // After `j`'s run the loads go on into `k`'s (the saved tile, in cache, when
+                    // `k` is the leader).
+                    let ahead = (prefetch == Prefetch::Ahead).then(|| match k == leader {
+                        true => Ahead::NONE,
+                        false => Ahead {
+                            next: rows.row(k, start, len).as_ptr(),
+                            len,
+                        },
+                    });
+                    let (x, y) = rows.pair(i, j, start, len);
+                    match ahead {
+                        Some(ahead) => self.apply_ahead(i, start, x, y, ahead),
+                        None => self.apply(i, start, x, y),
                     }
                 }
                 i = j;
