@@ -16,7 +16,7 @@ use core::ops::Range;
 use crate::arch::{self, Ahead};
 use crate::element::Element;
 use crate::error::{Error, check_len};
-use crate::kernels::{Kernels, run, run_inplace, run_inplace_ahead, weighting};
+use crate::kernels::{Kernels, Weigher, Weighting, run, run_inplace, run_inplace_ahead};
 use crate::layout::{Batch, BatchMut, Content, ImageLayout};
 use crate::permutation::{Cycles, for_each_cycle};
 use crate::plan::{Plan, SampleOp};
@@ -67,7 +67,17 @@ impl Kernels {
         let n = src.sample_len();
         let stores = self.stores().resolve(core::mem::size_of_val(dst));
         let imp = self.checked();
+        let weights = Weigher::<T>::new();
+        // Short samples of a batch beyond L2 are gathered from random places: their partners'
+        // rows are prefetched a few samples ahead, as the hardware cannot foresee them and each
+        // is too short for its stream prefetchers to lock on. (Long samples are streams the
+        // hardware follows; in L2 the prefetches cost more than they save.)
+        let gather = core::mem::size_of::<T>().saturating_mul(n) <= SEGMENT_RUN_BYTES
+            && core::mem::size_of_val(data) >= SEGMENT_MIN_BYTES;
         for (i, out) in dst.chunks_exact_mut(n).enumerate() {
+            if gather && i + GATHER_AHEAD < plan.len() {
+                arch::prefetch(&data[plan.partner(i + GATHER_AHEAD) * n..][..n]);
+            }
             let a = &data[i * n..][..n];
             let j = plan.partner(i);
             let b = &data[j * n..][..n];
@@ -76,7 +86,7 @@ impl Kernels {
                 // payloads, as the in-place mix, which leaves such samples alone, does.
                 _ if i == j => out.copy_from_slice(a),
                 SampleOp::Blend(lambda) => {
-                    if let Ok((w, _)) = weighting::<T>(lambda) {
+                    if let Some(w) = weights.get(lambda) {
                         run(imp, w, out, a, b, stores);
                     }
                 }
@@ -443,6 +453,7 @@ impl<T> Rows<T> for Contiguous<'_, T> {
 #[inline]
 fn apply_tile<T: Element>(
     kernels: &Kernels,
+    weights: &Weigher<T>,
     layout: &ImageLayout,
     op: SampleOp,
     start: usize,
@@ -451,7 +462,7 @@ fn apply_tile<T: Element>(
 ) {
     match op {
         SampleOp::Blend(lambda) => {
-            if let Ok((w, _)) = weighting::<T>(lambda) {
+            if let Some(w) = weights.get(lambda) {
                 run_inplace(kernels.checked(), w, x, y);
             }
         }
@@ -516,6 +527,7 @@ fn walk_by<T: Element, R: Rows<T>>(
         layout,
         range,
         ahead: choice.ahead,
+        weights: Weigher::new(),
     };
     if choice.segmented && run <= tile_len {
         with_tile(tile_len, |tile| walk.segments(tile, rows));
@@ -560,6 +572,10 @@ const SEGMENT_RUN_BYTES: usize = 1024;
 /// up to 4× faster from a few MiB; see `docs/ARCHITECTURE.md`).
 const SEGMENT_MIN_BYTES: usize = 512 << 10;
 
+/// How many samples ahead the out-of-place mix prefetches the partner of a short sample: enough
+/// to cover a miss to memory at a few nanoseconds per sample.
+const GATHER_AHEAD: usize = 16;
+
 /// How many segments the segmented walk follows at once: enough independent chains of loads to
 /// keep a core's miss queue busy.
 const CURSORS: usize = 16;
@@ -584,7 +600,7 @@ enum Prefetch {
 
 /// One walk's fixed inputs: the plan (checked), the kernels and layout that carry out its ops,
 /// and the element range of every sample that it mixes (not empty, within the sample).
-struct Walk<'a> {
+struct Walk<'a, T: Element> {
     kernels: &'a Kernels,
     plan: &'a Plan<'a>,
     layout: &'a ImageLayout,
@@ -592,35 +608,43 @@ struct Walk<'a> {
     /// Whether the walk goes beyond the last-level cache, so that long runs are blended with
     /// prefetches ahead of their loads.
     ahead: bool,
+    /// The ops' λ as `T`'s weights, each computed once.
+    weights: Weigher<T>,
 }
 
-impl Walk<'_> {
-    /// Whether sample `i`'s op writes anything.
+impl<T: Element> Walk<'_, T> {
+    /// Whether sample `i`'s op writes anything: [`SampleOp::writes`] with the weights at hand.
     #[inline]
-    fn active<T: Element>(&self, i: usize) -> bool {
-        self.plan.op(i).writes::<T>()
+    fn active(&self, i: usize) -> bool {
+        match self.plan.op(i) {
+            SampleOp::Blend(lambda) => {
+                !matches!(self.weights.get(lambda), None | Some(Weighting::CopyA))
+            }
+            op => op.writes::<T>(),
+        }
     }
 
     /// Applies sample `i`'s op to `x`, its elements from `start`, with `y` its partner's
     /// original values there.
     #[inline]
-    fn apply<T: Element>(&self, i: usize, start: usize, x: &mut [T], y: &[T]) {
-        apply_tile(self.kernels, self.layout, self.plan.op(i), start, x, y);
+    fn apply(&self, i: usize, start: usize, x: &mut [T], y: &[T]) {
+        apply_tile(
+            self.kernels,
+            &self.weights,
+            self.layout,
+            self.plan.op(i),
+            start,
+            x,
+            y,
+        );
     }
 
     /// [`apply`](Walk::apply), the blends prefetching into `ahead` as they go.
     #[inline]
-    fn apply_ahead<T: Element>(
-        &self,
-        i: usize,
-        start: usize,
-        x: &mut [T],
-        y: &[T],
-        ahead: Ahead<T>,
-    ) {
+    fn apply_ahead(&self, i: usize, start: usize, x: &mut [T], y: &[T], ahead: Ahead<T>) {
         match self.plan.op(i) {
             SampleOp::Blend(lambda) => {
-                if let Ok((w, _)) = weighting::<T>(lambda) {
+                if let Some(w) = self.weights.get(lambda) {
                     run_inplace_ahead(self.kernels.checked(), w, x, y, ahead);
                 }
             }
@@ -630,7 +654,7 @@ impl Walk<'_> {
 
     /// The leader walk, with `tile` (not empty) as the saved leader run: every cycle from its
     /// leader, tile by tile.
-    fn leaders<T: Element, R: Rows<T>>(&self, tile: &mut [T], rows: &mut R) {
+    fn leaders<R: Rows<T>>(&self, tile: &mut [T], rows: &mut R) {
         // Prefetch only tiles that are short because the tile is (2 KiB without `std`), not
         // because the samples are: a whole small sample prefetched into L1 while two others are
         // being mixed evicts them (128 samples of 3×32×32 f32 in L3 on an EPYC, 12 KiB each:
@@ -651,7 +675,7 @@ impl Walk<'_> {
     /// Mixes the cycle of `leader` tile by tile, unless one of its members satisfies `skip`
     /// (checked before anything is written), prefetching as `prefetch` says.
     #[inline(always)]
-    fn cycle<T: Element, R: Rows<T>>(
+    fn cycle<R: Rows<T>>(
         &self,
         tile: &mut [T],
         rows: &mut R,
@@ -668,7 +692,7 @@ impl Walk<'_> {
             if skip(i) {
                 return;
             }
-            let a = self.active::<T>(i);
+            let a = self.active(i);
             any |= a;
             let j = plan.partner(i);
             if j == leader {
@@ -697,10 +721,10 @@ impl Walk<'_> {
                 }
                 // The member after next: its run is what `i`'s successor will read.
                 let k = plan.partner(j);
-                if prefetch == Prefetch::NextTile && k != leader && self.active::<T>(j) {
+                if prefetch == Prefetch::NextTile && k != leader && self.active(j) {
                     arch::prefetch(rows.row(k, start, len));
                 }
-                if self.active::<T>(i) {
+                if self.active(i) {
                     // After `j`'s run the loads go on into `k`'s (the saved tile, in cache, when
                     // `k` is the leader).
                     let ahead = (prefetch == Prefetch::Ahead).then(|| match k == leader {
@@ -737,7 +761,7 @@ impl Walk<'_> {
     ///
     /// Cycles without a head (short ones, in practice) are then mixed by the leader walk,
     /// skipping the cycles the segments have done.
-    fn segments<T: Element, R: Rows<T>>(&self, tile: &mut [T], rows: &mut R) {
+    fn segments<R: Rows<T>>(&self, tile: &mut [T], rows: &mut R) {
         let plan = self.plan;
         let b = plan.len();
         let (start, run) = (self.range.start, self.range.len());
@@ -770,7 +794,7 @@ impl Walk<'_> {
             while c < live {
                 let (i, j) = cursors[c];
                 let ends = is_head(j);
-                if self.active::<T>(i) {
+                if self.active(i) {
                     if ends {
                         let x = rows.row_mut(i, start, run);
                         self.apply(i, start, x, &tile[slot(j)..][..run]);

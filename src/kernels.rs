@@ -5,6 +5,8 @@
 //! [`Element`]; [`applied_lambda`] returns the λ an integer kernel really applies, so that labels
 //! can use the same weight.
 
+use core::cell::Cell;
+
 use crate::arch::{self, Checked, Implementation, Stores};
 use crate::element::sealed::Private;
 use crate::element::{Element, TILE_BYTES};
@@ -62,6 +64,37 @@ pub(crate) fn weighting<T: Element>(lambda: f64) -> Result<(Weighting<T::Weights
         Weighting::Mix(w)
     };
     Ok((plan, applied))
+}
+
+/// The weighting of the last λ asked for: a plan usually has one λ for every sample, so a
+/// walk computes it once instead of once per sample (for integers a `libm::round` each), which
+/// for samples of a few elements cost more than the blend.
+pub(crate) struct Weigher<T: Element> {
+    last: Cell<(u64, Option<Weighting<T::Weights>>)>,
+}
+
+impl<T: Element> Weigher<T> {
+    /// Nothing remembered yet: the starting pair is the NaN λ and its answer, so that it is
+    /// right too.
+    pub(crate) fn new() -> Weigher<T> {
+        Weigher {
+            last: Cell::new((f64::NAN.to_bits(), None)),
+        }
+    }
+
+    /// [`weighting`] of `lambda`, `None` if λ is not in `[0, 1]`.
+    #[inline]
+    pub(crate) fn get(&self, lambda: f64) -> Option<Weighting<T::Weights>> {
+        let bits = lambda.to_bits();
+        match self.last.get() {
+            (last, w) if last == bits => w,
+            _ => {
+                let w = weighting::<T>(lambda).ok().map(|(w, _)| w);
+                self.last.set((bits, w));
+                w
+            }
+        }
+    }
 }
 
 /// A choice of kernel implementation, store policy and in-place tile: the one handle through

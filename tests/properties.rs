@@ -319,6 +319,50 @@ proptest! {
         check_inplace::<i16>(n, sample_len, &p, l, |k| (k * 7919 % 65536) as u16 as i16)?;
     }
 
+    /// A plan whose λ changes from sample to sample (in runs, with λ = 0, λ = 1 and kept
+    /// samples between) gives every sample the bytes of its own `blend` call: the batch paths
+    /// compute each λ's weights once per run of equal λ, and must never apply a stale one.
+    #[test]
+    fn per_sample_lambdas_give_each_sample_its_own_blend(
+        n in 1usize..40,
+        sample_len in 1usize..24,
+        lambdas in prop::collection::vec(prop_oneof![Just(0.0), Just(1.0), Just(0.5), 0.0..=1.0f64, Just(-1.0)], 1..6),
+        run in 1usize..5,
+        pairing in pairing(),
+        seed: u64,
+    ) {
+        let Some(p) = partners_for(pairing, n, seed) else { return Ok(()) };
+        // -1 stands for a kept sample.
+        let op = |i: usize| match lambdas[i / run % lambdas.len()] {
+            l if l < 0.0 => SampleOp::Keep,
+            l => SampleOp::Blend(l),
+        };
+        let mut records: Vec<Draw> = (0..n).map(|i| Draw { partner: p[i], op: op(i), lambda: 0.0 }).collect();
+        let src: Vec<u8> = (0..n * sample_len).map(|k| (k * 7919 % 251) as u8).collect();
+        let layout = ImageLayout::flat(sample_len);
+        let draws = Draws::new(&mut records, Shape::<u8>::new(layout, n).unwrap()).unwrap();
+        let mut out = vec![0u8; src.len()];
+        mix(&mut out, &Batch::new(&src, layout).unwrap(), &draws).unwrap();
+        let mut inplace = src.clone();
+        mix_inplace(&mut BatchMut::new(&mut inplace, layout).unwrap(), &draws).unwrap();
+        let floats: Vec<f32> = src.iter().map(|&v| v as f32 * 0.37 - 20.0).collect();
+        let mut out32 = vec![0.0f32; src.len()];
+        mix(&mut out32, &Batch::new(&floats, layout).unwrap(), &draws).unwrap();
+        for i in 0..n {
+            let (a, b) = (&src[i * sample_len..][..sample_len], &src[p[i] * sample_len..][..sample_len]);
+            let (fa, fb) = (&floats[i * sample_len..][..sample_len], &floats[p[i] * sample_len..][..sample_len]);
+            let mut expected = a.to_vec();
+            let mut expected32 = fa.to_vec();
+            if let SampleOp::Blend(l) = op(i) {
+                blend(&mut expected, a, b, l).unwrap();
+                blend(&mut expected32, fa, fb, l).unwrap();
+            }
+            prop_assert_eq!(&out[i * sample_len..][..sample_len], &expected[..], "sample {} out of place", i);
+            prop_assert_eq!(&inplace[i * sample_len..][..sample_len], &expected[..], "sample {} in place", i);
+            prop_assert_eq!(bits32(&out32[i * sample_len..][..sample_len]), bits32(&expected32), "sample {} f32", i);
+        }
+    }
+
     #[test]
     fn bad_partners_write_nothing(
         n in 1usize..20,
@@ -604,4 +648,54 @@ fn check_inplace<T: Element>(
         }
     }
     Ok(())
+}
+
+/// A plan with one op for every sample is checked once, but the error still names the first
+/// sample the op fails for, and nothing is written: on a class-index batch the first sample
+/// not paired with itself, for a rectangle outside the image sample 0.
+#[test]
+fn one_op_plans_name_the_first_sample_they_fail_for() {
+    let mut p = vec![0, 1, 3, 2];
+    let perm = Permutation::new(&mut p).unwrap();
+    let src = [0u8, 1, 2, 3];
+    let mut out = [9u8; 4];
+    let layout = ImageLayout::flat(1);
+    let blend_half = Plan::same(&perm, SampleOp::Blend(0.5));
+    let r = mix(
+        &mut out,
+        &Batch::class_indices(&src, layout).unwrap(),
+        blend_half,
+    );
+    assert_eq!(r, Err(Error::BlendOfClassIndices { sample: 2 }));
+    let mut data = src;
+    let r = mix_inplace(
+        &mut BatchMut::class_indices(&mut data, layout).unwrap(),
+        blend_half,
+    );
+    assert_eq!(r, Err(Error::BlendOfClassIndices { sample: 2 }));
+    assert_eq!((out, data), ([9; 4], src));
+    // λ = 1 keeps every sample and averages nothing: allowed on class indices.
+    mix(
+        &mut out,
+        &Batch::class_indices(&src, layout).unwrap(),
+        Plan::same(&perm, SampleOp::Blend(1.0)),
+    )
+    .unwrap();
+    assert_eq!(out, src);
+
+    let rect = mixup::Rect {
+        x1: 0,
+        y1: 0,
+        x2: 2,
+        y2: 1,
+    };
+    let r = mix(
+        &mut [9u8; 4],
+        &Batch::new(&src, layout).unwrap(),
+        Plan::same(&perm, SampleOp::Paste(rect)),
+    );
+    assert!(
+        matches!(r, Err(Error::RectOutOfImage { sample: 0, .. })),
+        "{r:?}"
+    );
 }

@@ -16,6 +16,7 @@
 use core::fmt;
 
 use crate::element::Element;
+use crate::element::sealed::Private;
 
 #[cfg(feature = "std")]
 mod cache;
@@ -237,6 +238,11 @@ pub(crate) fn blend<T: Element>(
 fn blend_cached<T: Element>(imp: Checked, out: &mut [T], a: &[T], b: &[T], w: T::Weights) {
     match imp.0 {
         Implementation::Scalar => generic::blend_scalar(out, a, b, w),
+        _ if is_short::<T>(a.len()) => {
+            for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                *o = T::mix(x, y, w, Private);
+            }
+        }
         #[cfg(target_arch = "x86_64")]
         Implementation::Avx2 | Implementation::Avx512 => x86_64::blend(imp, out, a, b, w),
         _ => generic::blend(out, a, b, w),
@@ -248,10 +254,27 @@ fn blend_cached<T: Element>(imp: Checked, out: &mut [T], a: &[T], b: &[T], w: T:
 pub(crate) fn blend_inplace<T: Element>(imp: Checked, a: &mut [T], b: &[T], w: T::Weights) {
     match imp.0 {
         Implementation::Scalar => generic::blend_inplace_scalar(a, b, w),
+        _ if is_short::<T>(a.len()) => {
+            for (x, &y) in a.iter_mut().zip(b) {
+                *x = T::mix(*x, y, w, Private);
+            }
+        }
         #[cfg(target_arch = "x86_64")]
         Implementation::Avx2 | Implementation::Avx512 => x86_64::blend_inplace(imp, a, b, w),
         _ => generic::blend_inplace(a, b, w),
     }
+}
+
+/// Bytes up to which a blend is done inline, one element at a time, instead of through the
+/// vector loop: for runs shorter than one vector the call and the loop's set-up cost more than
+/// the elements (samples of one to four `f32`, as tabular rows and token features have, in
+/// batches of 2¹⁶–2²⁰). The same [`Element`] body, so the same bits.
+const SHORT_BYTES: usize = 16;
+
+/// Whether a run of `len` elements of `T` is blended inline.
+#[inline(always)]
+fn is_short<T>(len: usize) -> bool {
+    len.saturating_mul(core::mem::size_of::<T>()) <= SHORT_BYTES
 }
 
 /// Bytes of the in-place loop between two groups of prefetches.
