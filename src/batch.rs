@@ -668,7 +668,7 @@ impl<T: Element> Walk<'_, T> {
                 Prefetch::None
             };
         for_each_cycle(self.plan, |leader| {
-            self.cycle(tile, rows, leader, prefetch, |_| false)
+            self.cycle(tile, rows, leader, prefetch, None::<fn(usize) -> bool>)
         });
     }
 
@@ -681,24 +681,34 @@ impl<T: Element> Walk<'_, T> {
         rows: &mut R,
         leader: usize,
         prefetch: Prefetch,
-        skip: impl Fn(usize) -> bool,
+        skip: Option<impl Fn(usize) -> bool>,
     ) {
         let plan = self.plan;
-        // One walk decides whether the cycle is skipped or writes anything, and whether its last
-        // member (the only reader of the saved tile) does.
-        let mut any = false;
-        let mut i = leader;
-        let last_active = loop {
-            if skip(i) {
-                return;
+        let (any, last_active) = match (&skip, plan.same_op()) {
+            // One op for all: every member writes or none does, with no walk to find out.
+            (None, Some(_)) => {
+                let a = self.active(leader);
+                (a, a)
             }
-            let a = self.active(i);
-            any |= a;
-            let j = plan.partner(i);
-            if j == leader {
-                break a;
+            // One walk decides whether the cycle is skipped or writes anything, and whether
+            // its last member (the only reader of the saved tile) does.
+            _ => {
+                let mut any = false;
+                let mut i = leader;
+                let last_active = loop {
+                    if skip.as_ref().is_some_and(|skip| skip(i)) {
+                        return;
+                    }
+                    let a = self.active(i);
+                    any |= a;
+                    let j = plan.partner(i);
+                    if j == leader {
+                        break a;
+                    }
+                    i = j;
+                };
+                (any, last_active)
             }
-            i = j;
         };
         if !any {
             return;
@@ -821,7 +831,7 @@ impl<T: Element> Walk<'_, T> {
         }
         // The cycles that hold no head, each from its leader.
         for_each_cycle(plan, |leader| {
-            self.cycle(tile, rows, leader, Prefetch::None, is_head)
+            self.cycle(tile, rows, leader, Prefetch::None, Some(is_head))
         });
     }
 }

@@ -332,6 +332,15 @@ impl<'a> Plan<'a> {
         }
     }
 
+    /// The op of every sample, if the plan has one for all.
+    #[inline]
+    pub(crate) fn same_op(&self) -> Option<SampleOp> {
+        match self.kind {
+            Kind::Same(_, op) => Some(op),
+            Kind::Each(_) => None,
+        }
+    }
+
     /// Checks every op against `layout` and, for a class-index batch, that no op averages.
     pub(crate) fn check<T: Element>(
         &self,
