@@ -4,8 +4,9 @@
 //!   read and one write per element, the least traffic any in-place mix can have;
 //! * `pass_2_threads`: the same pass split over two threads, the bound of the parallel mix;
 //! * `copy_from_slice` of the same bytes between two preallocated buffers;
-//! * `mix_inplace` with `Pairing::Shuffle` partners and λ = 0.3, one thread, and
-//!   `mix_inplace_parallel` with 1 and 2 threads.
+//! * `mix_inplace` with `Pairing::Shuffle` partners and λ = 0.3, one thread, the same with the
+//!   prefetch ahead forced on and off (`mix_inplace_lookahead_always`, `_never`; 3×224×224
+//!   batches), and `mix_inplace_parallel` with 1 and 2 threads.
 //!
 //! For `f32` and `u8`, B = 64, 256 and 512 of 3×224×224 (from 9.6 MB to 308 MB: on both sides
 //! of any last-level cache) and a cache-resident 128×3×32×32. Then the linear-time check (one
@@ -17,7 +18,9 @@
 //! `cargo bench --bench batch -- --warm-up-time 1 --measurement-time 3`
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use mixup::{Batch, BatchMut, Element, ImageLayout, Kernels, Pairing, Permutation, Plan, SampleOp};
+use mixup::{
+    Batch, BatchMut, Element, ImageLayout, Kernels, Lookahead, Pairing, Permutation, Plan, SampleOp,
+};
 use rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use std::hint::black_box;
@@ -103,6 +106,20 @@ fn group<T: Element>(
             kernels.mix_inplace(&mut batch, plan).unwrap();
         })
     });
+    // The prefetch ahead of the blend's loads, forced on and off, beside the default choice
+    // (on from the size of the last-level cache): what it gains beyond the cache and costs
+    // inside it, in this run. Not for the cache-resident batch, whose samples fit one tile.
+    if n * std::mem::size_of::<T>() > 64 << 10 {
+        for (label, look) in [("always", Lookahead::Always), ("never", Lookahead::Never)] {
+            let k = kernels.with_lookahead(look);
+            g.bench_function(format!("mix_inplace_lookahead_{label}"), |bench| {
+                bench.iter(|| {
+                    let mut batch = BatchMut::new(black_box(&mut x), layout).unwrap();
+                    k.mix_inplace(&mut batch, plan).unwrap();
+                })
+            });
+        }
+    }
     // One thread is the parallel entry point's own overhead (it mixes on the calling thread);
     // two split every sample into two element ranges (a sample too short for two ranges of at
     // least 1 KiB is mixed on one thread, as with 1).

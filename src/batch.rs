@@ -493,7 +493,7 @@ pub(crate) fn walk<T: Element, R: Rows<T>>(
         .saturating_mul(run_bytes.saturating_add(core::mem::size_of::<usize>()));
     let choice = Choice {
         segmented: run_bytes <= SEGMENT_RUN_BYTES && touched >= SEGMENT_MIN_BYTES,
-        ahead: rows.batch_bytes() >= arch::beyond_cache_bytes(),
+        ahead: kernels.lookahead().resolve(rows.batch_bytes()),
     };
     walk_by(kernels, plan, layout, rows, range, choice);
 }

@@ -7,7 +7,7 @@
 
 use core::cell::Cell;
 
-use crate::arch::{self, Checked, Implementation, Stores};
+use crate::arch::{self, Checked, Implementation, Lookahead, Stores};
 use crate::element::sealed::Private;
 use crate::element::{Element, TILE_BYTES};
 use crate::error::{Error, check_len};
@@ -97,13 +97,14 @@ impl<T: Element> Weigher<T> {
     }
 }
 
-/// A choice of kernel implementation, store policy and in-place tile: the one handle through
-/// which every mixing function can be run with something other than the defaults.
+/// A choice of kernel implementation, store policy, in-place tile and prefetch policy: the one
+/// handle through which every mixing function can be run with something other than the
+/// defaults.
 ///
 /// [`Kernels::best`] (what the free functions use) is the widest implementation the CPU runs,
-/// [`Stores::Auto`] and a tile sized from the core's L2 cache. Every implementation, store policy and tile gives the
-/// same bits; they differ in speed only, which is what the differential tests and the benches
-/// use this handle for.
+/// [`Stores::Auto`], [`Lookahead::Auto`] and a tile sized from the core's L2 cache. Every
+/// implementation, store policy, tile and prefetch policy gives the same bits; they differ in
+/// speed only, which is what the differential tests and the benches use this handle for.
 ///
 /// ```
 /// use mixup::{Implementation, Kernels, Stores};
@@ -122,6 +123,7 @@ pub struct Kernels {
     imp: Checked,
     stores: Stores,
     tile_bytes: usize,
+    lookahead: Lookahead,
 }
 
 impl PartialEq for Kernels {
@@ -129,6 +131,7 @@ impl PartialEq for Kernels {
         self.imp.get() == other.imp.get()
             && self.stores == other.stores
             && self.tile_bytes == other.tile_bytes
+            && self.lookahead == other.lookahead
     }
 }
 
@@ -163,6 +166,7 @@ impl Kernels {
             imp: Checked::best(),
             stores: Stores::Auto,
             tile_bytes: default_tile_bytes(),
+            lookahead: Lookahead::Auto,
         }
     }
 
@@ -202,6 +206,17 @@ impl Kernels {
             tile_bytes: bytes.clamp(1, TILE_BYTES),
             ..self
         }
+    }
+
+    /// The same kernels with another prefetch policy for the in-place mix. It changes the speed
+    /// only, never the bytes.
+    pub fn with_lookahead(self, lookahead: Lookahead) -> Kernels {
+        Kernels { lookahead, ..self }
+    }
+
+    /// The prefetch policy of the in-place mix.
+    pub fn lookahead(&self) -> Lookahead {
+        self.lookahead
     }
 
     /// The implementation.

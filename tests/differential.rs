@@ -6,8 +6,8 @@
 //! A `harness = false` test so that it can say which implementations it exercised.
 
 use mixup::{
-    Batch, BatchMut, Element, ImageLayout, Implementation, Kernels, Permutation, Plan, SampleOp,
-    Stores,
+    Batch, BatchMut, Element, ImageLayout, Implementation, Kernels, Lookahead, Permutation, Plan,
+    SampleOp, Stores,
 };
 use rand_core::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -376,6 +376,13 @@ fn batches<T: Testable>(imps: &[Implementation], seed: u64) -> usize {
                             .unwrap();
                         assert_same(&batch, &want, || format!("mix_inplace_{what} tile={tile}"));
                     }
+                    // The blend that prefetches ahead (at every size), and none at all.
+                    for look in [Lookahead::Always, Lookahead::Never] {
+                        let mut batch = src.clone();
+                        let mut view = BatchMut::new(&mut batch, layout).unwrap();
+                        k.with_lookahead(look).mix_inplace(&mut view, plan).unwrap();
+                        assert_same(&batch, &want, || format!("mix_inplace_{what} {look:?}"));
+                    }
                     // Two element ranges in either order, and several threads.
                     let mut batch = src.clone();
                     let mut view = BatchMut::new(&mut batch, layout).unwrap();
@@ -390,7 +397,7 @@ fn batches<T: Testable>(imps: &[Implementation], seed: u64) -> usize {
                         k.mix_inplace_parallel(&mut view, plan, threads).unwrap();
                         assert_same(&batch, &want, || format!("parallel({threads})_{what}"));
                     }
-                    checks += 7;
+                    checks += 9;
                 }
             }
         }

@@ -13,8 +13,8 @@ use arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use mixup::{
     Batch, BatchMut, ChannelOrder, ClassLabel, Draw, Draws, Element, Error, ImageLayout,
-    Implementation, Kernels, Labels, Mixup, Pairing, Plan, Rect, SampleOp, Shape, Stores,
-    applied_lambda, blend, mix, mix_inplace,
+    Implementation, Kernels, Labels, Lookahead, Mixup, Pairing, Plan, Rect, SampleOp, Shape,
+    Stores, applied_lambda, blend, mix, mix_inplace,
 };
 use mixup_fuzz::{
     ScriptedRng, any_f64, checked_permutation, is_permutation, partners, records_bits, shape,
@@ -515,7 +515,8 @@ fn rect(u: &mut Unstructured<'_>, layout: &ImageLayout) -> Result<Rect> {
     })
 }
 
-/// Kernels from the fuzzer: any implementation this machine runs, any store policy, any tile.
+/// Kernels from the fuzzer: any implementation this machine runs, any store policy, any tile,
+/// any prefetch policy.
 fn kernels(u: &mut Unstructured<'_>) -> Result<Kernels> {
     let available: Vec<Implementation> = Implementation::available().collect();
     let imp = *u.choose(&available)?;
@@ -525,11 +526,14 @@ fn kernels(u: &mut Unstructured<'_>) -> Result<Kernels> {
         1 => Kernels::best().tile_bytes(),
         _ => u.int_in_range(0..=4096)?,
     };
+    let lookahead = *u.choose(&[Lookahead::Auto, Lookahead::Always, Lookahead::Never])?;
     let k = Kernels::new(imp)
         .expect("an available implementation")
         .with_stores(stores)
-        .with_tile_bytes(tile);
+        .with_tile_bytes(tile)
+        .with_lookahead(lookahead);
     assert_eq!(k.implementation(), imp);
+    assert_eq!(k.lookahead(), lookahead);
     assert_eq!(k.stores(), stores);
     assert_eq!(k.tile_bytes(), tile.clamp(1, Kernels::MAX_TILE_BYTES));
     Ok(k)

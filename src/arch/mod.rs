@@ -95,6 +95,47 @@ impl Stores {
     }
 }
 
+/// Whether the in-place mix of long runs (tiles of 16 KiB or more; shorter ones are prefetched
+/// a member ahead whole, and samples of a few hundred bytes by the segmented walk) blends with
+/// prefetches a fixed distance ahead of its loads, on into the next member's run: the hardware
+/// prefetchers, re-trained at every jump between samples, keep too few lines in flight to reach
+/// the memory bound alone.
+///
+/// Like [`Stores`], it changes the speed only, never the bytes; it is a choice so that a bench
+/// can put the two side by side in one run, and a test can take the prefetching path on small
+/// data.
+///
+/// ```
+/// use mixup::{Kernels, Lookahead};
+/// let k = Kernels::best().with_lookahead(Lookahead::Never);
+/// assert_eq!(k.lookahead(), Lookahead::Never);
+/// assert_eq!(Kernels::best().lookahead(), Lookahead::Auto);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash, Default)]
+#[non_exhaustive]
+pub enum Lookahead {
+    /// For batches at least the size of the last-level cache, as CPUID or the OS reports it
+    /// (32 MiB where it cannot be found); never without `std`. The default.
+    #[default]
+    Auto,
+    /// At every size (a prefetch is a hint: on a target without one it does nothing).
+    Always,
+    /// Never: the hardware prefetchers alone.
+    Never,
+}
+
+impl Lookahead {
+    /// Whether an in-place mix over a batch of `bytes` bytes prefetches ahead.
+    #[inline]
+    pub(crate) fn resolve(self, bytes: usize) -> bool {
+        match self {
+            Lookahead::Auto => bytes >= beyond_cache_bytes(),
+            Lookahead::Always => true,
+            Lookahead::Never => false,
+        }
+    }
+}
+
 /// A compiled copy of the blend kernels.
 ///
 /// All implementations give the same bits; they differ in speed only.
