@@ -9,7 +9,9 @@
 //!   batches), and `mix_inplace_parallel` with 1 and 2 threads.
 //!
 //! For `f32` and `u8`, B = 64, 256 and 512 of 3×224×224 (from 9.6 MB to 308 MB: on both sides
-//! of any last-level cache) and a cache-resident 128×3×32×32. Then the linear-time check (one
+//! of any last-level cache), and two cache-resident batches: 128×3×32×32, whose 12 KiB samples
+//! the parallel mix leaves to one thread, and 8×3×224×224 (4.8 MB `f32`), whose samples it
+//! splits. Then the linear-time check (one
 //! element per sample, B = 2¹⁶ … 2²⁰, time per element flat, for the mix in and out of place
 //! and for `Permutation::new`), the kernel alone against the pass in L1 (the ceiling of any
 //! cache-resident ratio), and the tile sweep. The cache sizes of the machine are printed first:
@@ -122,7 +124,7 @@ fn group<T: Element>(
     }
     // One thread is the parallel entry point's own overhead (it mixes on the calling thread);
     // two split every sample into two element ranges (a sample too short for two ranges of at
-    // least 1 KiB is mixed on one thread, as with 1).
+    // least 16 KiB, or a batch under 512 KiB, is mixed on one thread, as with 1).
     for threads in [1, 2] {
         g.bench_function(format!("mix_inplace_parallel_{threads}"), |bench| {
             bench.iter(|| {
@@ -147,6 +149,7 @@ fn against_the_bound(c: &mut Criterion) {
     let imagenet = ImageLayout::nchw(3, 224, 224);
     for shape in [
         (128, ImageLayout::nchw(3, 32, 32)),
+        (8, imagenet),
         (64, imagenet),
         (256, imagenet),
         (512, imagenet),

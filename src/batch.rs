@@ -212,12 +212,13 @@ pub fn mix_inplace<'p, T: Element>(
 
 /// The element ranges `bounds[t]..bounds[t + 1]` that `threads` threads mix, for samples of `n`
 /// elements of `T`: equal shares rounded to whole cache lines (so that no two threads write one
-/// line), at least 1 KiB each, so a small sample is mixed by fewer threads.
+/// line), each at least `share_bytes` (but at least one), so a small sample is mixed by fewer
+/// threads.
 #[cfg(feature = "std")]
-fn split_ranges<T>(n: usize, threads: usize) -> std::vec::Vec<usize> {
+fn split_ranges<T>(n: usize, threads: usize, share_bytes: usize) -> std::vec::Vec<usize> {
     let line = (64 / core::mem::size_of::<T>().max(1)).max(1);
-    let min_share = (1024 / core::mem::size_of::<T>().max(1)).max(1);
-    let useful = n.div_ceil(min_share).clamp(1, threads.max(1));
+    let min_share = (share_bytes / core::mem::size_of::<T>().max(1)).max(1);
+    let useful = (n / min_share).clamp(1, threads.max(1));
     let share = n.div_ceil(useful).div_ceil(line) * line;
     let mut bounds: std::vec::Vec<usize> = (0..useful).map(|t| (t * share).min(n)).collect();
     bounds.push(n);
@@ -233,7 +234,10 @@ const MAX_THREADS: usize = 256;
 #[cfg(feature = "std")]
 impl Kernels {
     /// [`mix_inplace`](Kernels::mix_inplace) on several threads: every sample's elements are
-    /// split into `threads` ranges (whole cache lines, at least 1 KiB each), and the calling
+    /// split into `threads` ranges (whole cache lines, each at least
+    /// [`share_bytes`](Kernels::share_bytes) of every sample and 16 times that of the batch,
+    /// 16 KiB and 256 KiB by default: smaller samples and batches are split into fewer ranges,
+    /// down to one), and the calling
     /// thread and helper threads take them from a queue, each mixing its range of every sample
     /// with [`mix_inplace_range`](Kernels::mix_inplace_range), with no coordination beyond the
     /// final join. `threads = 0` uses [`std::thread::available_parallelism`]. The bytes are
@@ -278,12 +282,16 @@ impl Kernels {
         } else {
             threads.min(MAX_THREADS)
         };
+        // A call costs the helpers microseconds to join and leave: a thread that gets less
+        // than 16 shares' worth of the batch in all would not earn them back.
+        let per_thread = self.share_bytes().saturating_mul(16);
+        let threads = threads.min((core::mem::size_of_val(batch.as_slice()) / per_thread).max(1));
         let n = batch.sample_len();
         // An empty batch has nothing to split, whatever its sample length claims.
         let bounds = if batch.is_empty() {
             std::vec![0, 0]
         } else {
-            split_ranges::<T>(n, threads)
+            split_ranges::<T>(n, threads, self.share_bytes())
         };
         if bounds.len() <= 2 {
             let mut rows = Contiguous {
@@ -886,11 +894,15 @@ mod tests {
             let src: Vec<f32> = (0..b * n).map(|k| (k * 7919 % 1000) as f32).collect();
             let mut one = src.clone();
             mix_inplace(&mut BatchMut::new(&mut one, layout).unwrap(), &draws).unwrap();
-            for threads in [1, 2, 3, 7] {
-                let mut many = src.clone();
-                let mut batch = BatchMut::new(&mut many, layout).unwrap();
-                mix_inplace_parallel(&mut batch, &draws, threads).unwrap();
-                assert_eq!(one, many, "{layout:?} threads={threads}");
+            // The default share, and shares small enough that every shape splits as often as
+            // it is asked to.
+            for k in [Kernels::best(), Kernels::best().with_share_bytes(1)] {
+                for threads in [1, 2, 3, 7] {
+                    let mut many = src.clone();
+                    let mut batch = BatchMut::new(&mut many, layout).unwrap();
+                    k.mix_inplace_parallel(&mut batch, &draws, threads).unwrap();
+                    assert_eq!(one, many, "{layout:?} threads={threads} {k:?}");
+                }
             }
         }
     }
@@ -1094,13 +1106,30 @@ mod tests {
     fn split_ranges_cover_the_sample_in_whole_lines() {
         for n in [1usize, 15, 16, 17, 1000, 4096, 150_528] {
             for threads in [1usize, 2, 3, 7, 64] {
-                let b = split_ranges::<f32>(n, threads);
-                assert_eq!((b[0], *b.last().unwrap()), (0, n));
-                assert!(b.windows(2).all(|w| w[0] < w[1]));
-                assert!(b.len() - 1 <= threads);
-                assert!(b[1..b.len() - 1].iter().all(|&x| x % 16 == 0));
+                for share in [1usize, 64, 1000, 16 << 10] {
+                    let b = split_ranges::<f32>(n, threads, share);
+                    assert_eq!((b[0], *b.last().unwrap()), (0, n));
+                    assert!(b.windows(2).all(|w| w[0] < w[1]));
+                    assert!(b.len() - 1 <= threads);
+                    assert!(b[1..b.len() - 1].iter().all(|&x| x % 16 == 0));
+                    // Every share but the last (which takes the rest) is at least `share`
+                    // bytes, so a sample under two shares is not split.
+                    if b.len() > 2 {
+                        assert!(
+                            b.windows(2)
+                                .rev()
+                                .skip(1)
+                                .all(|w| (w[1] - w[0]) * 4 >= share)
+                        );
+                        assert!(n * 4 >= 2 * share);
+                    }
+                }
             }
         }
+        // The default splits a 3×224×224 f32 sample in two, and leaves a 3×32×32 one whole.
+        let share = Kernels::DEFAULT_SHARE_BYTES;
+        assert_eq!(split_ranges::<f32>(150_528, 2, share).len(), 3);
+        assert_eq!(split_ranges::<f32>(3072, 2, share).len(), 2);
     }
 
     #[test]

@@ -124,6 +124,7 @@ pub struct Kernels {
     stores: Stores,
     tile_bytes: usize,
     lookahead: Lookahead,
+    share_bytes: usize,
 }
 
 impl PartialEq for Kernels {
@@ -132,6 +133,7 @@ impl PartialEq for Kernels {
             && self.stores == other.stores
             && self.tile_bytes == other.tile_bytes
             && self.lookahead == other.lookahead
+            && self.share_bytes == other.share_bytes
     }
 }
 
@@ -147,6 +149,15 @@ impl Kernels {
     /// The largest in-place tile, in bytes: 64 KiB with `std`, 2 KiB without (a stack
     /// buffer of this size is the walk's only scratch).
     pub const MAX_TILE_BYTES: usize = TILE_BYTES;
+
+    /// The default least share of each sample a thread of the parallel in-place mix takes:
+    /// 16 KiB. Where threads own neighbouring ranges of every sample, each boundary between
+    /// them costs about 0.3 µs per call (measured on a 2-core EPYC VM: the cores' prefetchers
+    /// run on past the end of their range and pull lines the other core is writing), which
+    /// for samples under about 24 KiB is more than a second thread saves; and joining a call
+    /// costs the helpers microseconds, which a batch under a few hundred KiB does not repay
+    /// (see `docs/ARCHITECTURE.md`).
+    pub const DEFAULT_SHARE_BYTES: usize = 16 << 10;
 
     /// The widest implementation this machine runs (with `std`: detected once at run time;
     /// without: chosen at compile time from the enabled target features), [`Stores::Auto`], and
@@ -167,6 +178,7 @@ impl Kernels {
             stores: Stores::Auto,
             tile_bytes: default_tile_bytes(),
             lookahead: Lookahead::Auto,
+            share_bytes: Kernels::DEFAULT_SHARE_BYTES,
         }
     }
 
@@ -217,6 +229,30 @@ impl Kernels {
     /// The prefetch policy of the in-place mix.
     pub fn lookahead(&self) -> Lookahead {
         self.lookahead
+    }
+
+    /// The same kernels with another least share for the parallel in-place mix: each thread of
+    /// `mix_inplace_parallel` takes at least `bytes` of every sample (at least one element, in
+    /// whole cache lines) and at least `16·bytes` of the batch, so samples shorter than two
+    /// shares, and batches smaller than 32 shares, are mixed on one thread. Like the
+    /// tile, it changes the speed only, never the bytes; small shares exist for tests that must
+    /// split small samples over many threads.
+    ///
+    /// ```
+    /// use mixup::Kernels;
+    /// assert_eq!(Kernels::best().share_bytes(), Kernels::DEFAULT_SHARE_BYTES);
+    /// assert_eq!(Kernels::best().with_share_bytes(0).share_bytes(), 1);
+    /// ```
+    pub fn with_share_bytes(self, bytes: usize) -> Kernels {
+        Kernels {
+            share_bytes: bytes.max(1),
+            ..self
+        }
+    }
+
+    /// The least share of every sample one thread of the parallel in-place mix takes, in bytes.
+    pub fn share_bytes(&self) -> usize {
+        self.share_bytes
     }
 
     /// The implementation.

@@ -394,7 +394,9 @@ fn batches<T: Testable>(imps: &[Implementation], seed: u64) -> usize {
                     for threads in [2, 3] {
                         let mut batch = src.clone();
                         let mut view = BatchMut::new(&mut batch, layout).unwrap();
-                        k.mix_inplace_parallel(&mut view, plan, threads).unwrap();
+                        k.with_share_bytes(1)
+                            .mix_inplace_parallel(&mut view, plan, threads)
+                            .unwrap();
                         assert_same(&batch, &want, || format!("parallel({threads})_{what}"));
                     }
                     checks += 9;

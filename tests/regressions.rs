@@ -530,11 +530,14 @@ fn parallel_mix_of_an_empty_batch_with_a_huge_sample_length() {
     let mut one = src.clone();
     mixup::mix_inplace(&mut BatchMut::new(&mut one, layout).unwrap(), plan).unwrap();
     for threads in [usize::MAX, 1000, 9] {
-        let mut many = src.clone();
-        let mut batch = BatchMut::new(&mut many, layout).unwrap();
-        Kernels::best()
-            .mix_inplace_parallel(&mut batch, plan, threads)
-            .unwrap();
-        assert_eq!(one, many, "threads {threads}");
+        for share in [1, 1024, Kernels::DEFAULT_SHARE_BYTES] {
+            let mut many = src.clone();
+            let mut batch = BatchMut::new(&mut many, layout).unwrap();
+            Kernels::best()
+                .with_share_bytes(share)
+                .mix_inplace_parallel(&mut batch, plan, threads)
+                .unwrap();
+            assert_eq!(one, many, "threads {threads} share {share}");
+        }
     }
 }

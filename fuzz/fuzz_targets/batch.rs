@@ -527,11 +527,18 @@ fn kernels(u: &mut Unstructured<'_>) -> Result<Kernels> {
         _ => u.int_in_range(0..=4096)?,
     };
     let lookahead = *u.choose(&[Lookahead::Auto, Lookahead::Always, Lookahead::Never])?;
+    // Mostly tiny shares, so that the fuzzer's small samples are split over threads.
+    let share = match u.int_in_range(0..=3)? {
+        0 => *u.choose(&[0, usize::MAX, Kernels::DEFAULT_SHARE_BYTES])?,
+        _ => u.int_in_range(0..=256)?,
+    };
     let k = Kernels::new(imp)
         .expect("an available implementation")
         .with_stores(stores)
         .with_tile_bytes(tile)
-        .with_lookahead(lookahead);
+        .with_lookahead(lookahead)
+        .with_share_bytes(share);
+    assert_eq!(k.share_bytes(), share.max(1));
     assert_eq!(k.implementation(), imp);
     assert_eq!(k.lookahead(), lookahead);
     assert_eq!(k.stores(), stores);
