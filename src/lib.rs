@@ -47,7 +47,7 @@
 //! | detection | [`DetectionImage`], [`mix_detection`], [`canvas_layout`] |
 //! | `u8` loader batches | [`collate_u8`] (mix and normalize to `f32` CHW in one pass), [`Normalize`] |
 //! | `i16` audio batches | [`collate_i16`] (mix and convert to `f32` in `[-1, 1]` in one pass, the exact mix with no rounding to `i16`) |
-//! | choose kernels | [`Kernels`] (implementation, store policy, tile, prefetch), [`Implementation`], [`Stores`], [`Lookahead`] |
+//! | choose kernels | [`Kernels`] (implementation, store policy, tile, prefetch, thread share), [`Implementation`], [`Stores`], [`Lookahead`] |
 //!
 //! # Choosing α
 //!
