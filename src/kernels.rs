@@ -97,14 +97,14 @@ impl<T: Element> Weigher<T> {
     }
 }
 
-/// A choice of kernel implementation, store policy, in-place tile and prefetch policy: the one
-/// handle through which every mixing function can be run with something other than the
-/// defaults.
+/// A choice of kernel implementation, store policy, in-place tile, prefetch policy and thread
+/// share: the one handle through which every mixing function can be run with something other
+/// than the defaults.
 ///
 /// [`Kernels::best`] (what the free functions use) is the widest implementation the CPU runs,
-/// [`Stores::Auto`], [`Lookahead::Auto`] and a tile sized from the core's L2 cache. Every
-/// implementation, store policy, tile and prefetch policy gives the same bits; they differ in
-/// speed only, which is what the differential tests and the benches use this handle for.
+/// [`Stores::Auto`], [`Lookahead::Auto`], a tile sized from the core's L2 cache and
+/// [`DEFAULT_SHARE_BYTES`](Kernels::DEFAULT_SHARE_BYTES). Every implementation, store policy,
+/// tile, prefetch policy and share gives the same bits; they differ in speed only, which is what the differential tests and the benches use this handle for.
 ///
 /// ```
 /// use mixup::{Implementation, Kernels, Stores};
@@ -152,11 +152,11 @@ impl Kernels {
 
     /// The default least share of each sample a thread of the parallel in-place mix takes:
     /// 16 KiB. Where threads own neighbouring ranges of every sample, each boundary between
-    /// them costs about 0.3 µs per call (measured on a 2-core EPYC VM: the cores' prefetchers
-    /// run on past the end of their range and pull lines the other core is writing), which
-    /// for samples under about 24 KiB is more than a second thread saves; and joining a call
-    /// costs the helpers microseconds, which a batch under a few hundred KiB does not repay
-    /// (see `docs/ARCHITECTURE.md`).
+    /// them costs about 0.3 µs per call (measured on a 2-core EPYC VM; most likely the cores'
+    /// prefetchers run on past the end of their range and pull lines the other core writes),
+    /// which for samples under about 24 KiB is more than a second thread saves; and joining a
+    /// call costs the helpers microseconds, which a batch under a few hundred KiB does not
+    /// repay (see `docs/ARCHITECTURE.md`).
     pub const DEFAULT_SHARE_BYTES: usize = 16 << 10;
 
     /// The widest implementation this machine runs (with `std`: detected once at run time;

@@ -314,8 +314,8 @@ mod bytes {
     /// stays in the high half, where `b`'s high byte is added before the low half is masked off.
     /// With AVX2 that is 15 vector instructions per 32 bytes, 2 of them multiplies, where the
     /// two-multiply form had 4 in its 15 (the multiplies share one pipe on a Zen 2): 1.17× faster
-    /// in L1 there. Without a byte blend (SSE2) the masking costs two instructions more, about
-    /// 4% slower, on the build no AVX2 machine runs (see `docs/ARCHITECTURE.md`).
+    /// in L1 there. Without a byte blend (SSE2 only) the masking costs two instructions more, about
+    /// 4% slower; that build runs only where AVX2 is missing (see `docs/ARCHITECTURE.md`).
     #[inline(always)]
     pub(crate) fn pair(a: [u8; 2], b: [u8; 2], (wa, _): (u16, u16), flip: u8) -> [u8; 2] {
         let f = u16::from_ne_bytes([flip, flip]);
