@@ -284,8 +284,9 @@ impl Kernels {
         };
         // A call costs the helpers microseconds to join and leave: a thread that gets less
         // than 16 shares' worth of the batch in all would not earn them back.
+        let batch_bytes = core::mem::size_of_val(batch.as_slice());
         let per_thread = self.share_bytes().saturating_mul(16);
-        let threads = threads.min((core::mem::size_of_val(batch.as_slice()) / per_thread).max(1));
+        let threads = threads.min((batch_bytes / per_thread).max(1));
         let n = batch.sample_len();
         // An empty batch has nothing to split, whatever its sample length claims.
         let bounds = if batch.is_empty() {
@@ -302,7 +303,6 @@ impl Kernels {
             return Ok(());
         }
         let parts = bounds.len() - 1;
-        let batch_bytes = core::mem::size_of_val(batch.as_slice());
         let mut strips: std::vec::Vec<std::vec::Vec<&mut [T]>> = (0..parts)
             .map(|_| std::vec::Vec::with_capacity(batch.len()))
             .collect();

@@ -154,7 +154,7 @@ impl Kernels {
     /// 16 KiB. Where threads own neighbouring ranges of every sample, each boundary between
     /// them costs about 0.3 µs per call (measured on a 2-core EPYC VM; most likely the cores'
     /// prefetchers run on past the end of their range and pull lines the other core writes),
-    /// which for samples under about 24 KiB is more than a second thread saves; and joining a
+    /// which for samples under about 32 KiB is more than a second thread saves; and joining a
     /// call costs the helpers microseconds, which a batch under a few hundred KiB does not
     /// repay (see `docs/ARCHITECTURE.md`).
     pub const DEFAULT_SHARE_BYTES: usize = 16 << 10;

@@ -313,8 +313,7 @@ mod bytes {
     /// needs 17 bits. The even byte's quotient is shifted down and `b` added; the odd byte's
     /// stays in the high half, where `b`'s high byte is added before the low half is masked off.
     /// With AVX2 that is 15 vector instructions per 32 bytes, 2 of them multiplies, where the
-    /// two-multiply form had 4 in its 15 (the multiplies share one pipe on a Zen 2): 1.17× faster
-    /// in L1 there. Without a byte blend (SSE2 only) the masking costs two instructions more, about
+    /// two-multiply form had 4 in its 15: 1.17× faster in L1 on a Zen 2. Without a byte blend (SSE2 only) the masking costs two instructions more, about
     /// 4% slower; that build runs only where AVX2 is missing (see `docs/ARCHITECTURE.md`).
     #[inline(always)]
     pub(crate) fn pair(a: [u8; 2], b: [u8; 2], (wa, _): (u16, u16), flip: u8) -> [u8; 2] {
