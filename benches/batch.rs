@@ -10,8 +10,8 @@
 //!
 //! For `f32` and `u8`, B = 64, 256 and 512 of 3×224×224 (from 9.6 MB to 308 MB: on both sides
 //! of any last-level cache), and two cache-resident batches: 128×3×32×32, whose 12 KiB samples
-//! the parallel mix leaves to one thread, and 8×3×224×224 (4.8 MB `f32`), whose samples it
-//! splits. Then the linear-time check (one
+//! the parallel mix shares out whole (by samples; the 384 KiB `u8` batch stays on one thread),
+//! and 8×3×224×224 (4.8 MB `f32`), whose samples it splits by elements. Then the linear-time check (one
 //! element per sample, B = 2¹⁶ … 2²⁰, time per element flat, for the mix in and out of place
 //! and for `Permutation::new`), the kernel alone against the pass in L1 (the ceiling of any
 //! cache-resident ratio), and the tile sweep. The cache sizes of the machine are printed first:
@@ -123,8 +123,9 @@ fn group<T: Element>(
         }
     }
     // One thread is the parallel entry point's own overhead (it mixes on the calling thread);
-    // two split every sample into two element ranges (a sample too short for two ranges of at
-    // least 16 KiB, or a batch under 512 KiB, is mixed on one thread, as with 1).
+    // two split every sample into two element ranges, or, for samples too short for two ranges
+    // of at least 16 KiB, the cycles' members into two runs of whole samples (a batch under
+    // 512 KiB is mixed on one thread, as with 1).
     for threads in [1, 2] {
         g.bench_function(format!("mix_inplace_parallel_{threads}"), |bench| {
             bench.iter(|| {
