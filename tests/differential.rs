@@ -407,6 +407,48 @@ fn batches<T: Testable>(imps: &[Implementation], seed: u64) -> usize {
     checks
 }
 
+/// The parallel mix sharing whole samples out (samples under two shares): 2, 3 and 7 threads,
+/// Shuffle, Flip and Roll partners, against the per-sample reference.
+fn whole_samples<T: Testable>(imps: &[Implementation], seed: u64) -> usize {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let (b, n) = (131, 1031);
+    let src: Vec<T> = (0..b * n).map(|_| T::random(&mut rng)).collect();
+    let shuffled = permutation(b, &mut rng);
+    let flipped: Vec<usize> = (0..b).rev().collect();
+    let rolled: Vec<usize> = (0..b).map(|i| (i + b - 1) % b).collect();
+    let mut checks = 0;
+    for partners in [shuffled, flipped, rolled] {
+        let mut want = Vec::with_capacity(src.len());
+        for (i, &j) in partners.iter().enumerate() {
+            let a = &src[i * n..][..n];
+            if i == j {
+                want.extend_from_slice(a);
+            } else {
+                want.extend(reference(a, &src[j * n..][..n], 0.3));
+            }
+        }
+        let mut p = partners.clone();
+        let perm = Permutation::new(&mut p).unwrap();
+        let plan = Plan::same(&perm, SampleOp::Blend(0.3));
+        for &imp in imps {
+            // A share of one sample: no sample splits, and 131 samples make 8 threads' worth.
+            let k = Kernels::new(imp)
+                .unwrap()
+                .with_share_bytes(n * std::mem::size_of::<T>());
+            for threads in [2, 3, 7] {
+                let mut batch = src.clone();
+                let mut view = BatchMut::new(&mut batch, ImageLayout::flat(n)).unwrap();
+                k.mix_inplace_parallel(&mut view, plan, threads).unwrap();
+                assert_same(&batch, &want, || {
+                    format!("whole samples {imp} threads={threads}")
+                });
+                checks += 1;
+            }
+        }
+    }
+    checks
+}
+
 /// Outputs above the non-temporal threshold, through the public entry points' automatic choice.
 fn large<T: Testable>(imps: &[Implementation], seed: u64) -> usize {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
@@ -441,8 +483,10 @@ fn large<T: Testable>(imps: &[Implementation], seed: u64) -> usize {
 
 fn run<T: Testable>(imps: &[Implementation], seed: u64) {
     let start = std::time::Instant::now();
-    let checks =
-        blends::<T>(imps, seed) + batches::<T>(imps, seed + 1) + large::<T>(imps, seed + 2);
+    let checks = blends::<T>(imps, seed)
+        + batches::<T>(imps, seed + 1)
+        + large::<T>(imps, seed + 2)
+        + whole_samples::<T>(imps, seed + 3);
     println!(
         "  {:<5} {checks} comparisons with the reference in {:.2?}",
         T::NAME,
