@@ -51,7 +51,8 @@ impl Kernels {
     /// * samples of at least two shares are split **by elements**: every sample's elements are
     ///   cut into ranges of whole cache lines, at least a share each, and each thread mixes its
     ///   range of every sample with [`mix_inplace_range`](Kernels::mix_inplace_range);
-    /// * smaller samples (above 1 KiB) are split **by samples**: the members of the
+    /// * smaller samples (of more than 1 KiB, or of at least one share when the share is
+    ///   smaller) are split **by samples**: the members of the
     ///   permutation's cycles, in walk order, are cut into one run of consecutive members per
     ///   thread, so that each sample is written by one thread; the calling thread first saves
     ///   the samples that a cut makes a thread read from another's (at most two per
@@ -288,11 +289,12 @@ impl Kernels {
         let bounds = split_ranges::<T>(n, threads, self.share_bytes());
         if bounds.len() > 2 {
             Split::Elements(bounds)
-        } else if b > 1 && n.saturating_mul(size) > SEGMENT_RUN_BYTES {
+        } else if b > 1 && n.saturating_mul(size) >= self.share_bytes().min(SEGMENT_RUN_BYTES + 1) {
             // Samples under two shares. The caller lists every cycle's members first, one
             // chain of dependent loads through the permutation, which the one-thread walk
             // avoids for runs of at most `SEGMENT_RUN_BYTES` in large batches (the segmented
-            // walk): such samples stay on one thread.
+            // walk): such samples stay on one thread, unless they are a share or more (a share
+            // under 1 KiB, as tests and fuzzing set, says that such samples are worth a thread).
             Split::Samples(threads)
         } else {
             Split::None
@@ -562,6 +564,11 @@ mod tests {
         // Enough bytes for 7 threads by samples.
         let small = k.with_share_bytes(1200);
         assert_eq!(small.split::<f32>(130, 300, 7), Split::Samples(7));
+        // A share under 1 KiB: samples of one share or more (and under two) go by samples.
+        let tiny = k.with_share_bytes(100);
+        assert_eq!(tiny.split::<u8>(40, 150, 2), Split::Samples(2));
+        assert_eq!(tiny.split::<u8>(80, 99, 2), Split::None);
+        assert!(matches!(tiny.split::<u8>(40, 200, 2), Split::Elements(_)));
     }
 
     /// The public entry with a share that sends the batch down the split by samples, for every
