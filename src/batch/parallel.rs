@@ -182,8 +182,11 @@ impl Kernels {
         if parts == 0 {
             return;
         }
-        // Thread `t` takes `order[cuts[t]..cuts[t + 1]]`.
-        let cuts: Vec<usize> = (0..=parts).map(|t| t * members / parts).collect();
+        // Thread `t` takes `order[cuts[t]..cuts[t + 1]]`. (In 128 bits: `t · members` can
+        // overflow a 32-bit `usize` with a tiny share and a huge batch of tiny samples.)
+        let cuts: Vec<usize> = (0..=parts)
+            .map(|t| (t as u128 * members as u128 / parts as u128) as usize)
+            .collect();
         // The heads: the leader and every cut of each cycle that a cut falls inside. Their
         // samples are saved, in `order`'s order, before any thread writes one.
         let data = batch.as_mut_slice();
@@ -622,21 +625,7 @@ mod tests {
         };
         for &(b, layout) in shapes {
             let n = layout.sample_len().unwrap();
-            let cutmix = CutMix::new(1.0).unwrap();
-            let mut records: Vec<Draw> = (0..b)
-                .map(|i| Draw {
-                    partner: 0,
-                    op: match i % 3 {
-                        0 => SampleOp::Blend(0.3 + i as f64 / 100.0),
-                        1 => SampleOp::Paste(cutmix.sample(&mut rng, &layout).0),
-                        _ => SampleOp::Keep,
-                    },
-                    lambda: 0.0,
-                })
-                .collect();
-            Pairing::Shuffle
-                .write(&mut rng, records.as_mut_slice())
-                .unwrap();
+            let mut records = records(&mut rng, b, &layout, Pairing::Shuffle);
             let shape = crate::Shape::<f32>::new(layout, b).unwrap();
             let draws = Draws::new(&mut records, shape).unwrap();
             let src: Vec<f32> = (0..b * n).map(|k| (k * 7919 % 1000) as f32).collect();
