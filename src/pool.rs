@@ -38,8 +38,8 @@ struct Pool {
     busy: AtomicBool,
     /// Bumped for every job, so that a spinning worker sees one without taking the lock.
     epoch: AtomicU64,
-    /// Workers inside a job: raised with `State::running` under the lock, lowered as soon as
-    /// the worker is out of the job, so that the caller can spin on it without the lock.
+    /// Workers inside the current job: raised under the lock when a worker takes the job,
+    /// lowered as soon as it is out of it, so that the caller can spin on it without the lock.
     inside: AtomicUsize,
     state: Mutex<State>,
     /// Workers sleep on this until a job comes.
@@ -52,8 +52,6 @@ struct Pool {
 struct State {
     /// The current job, until its caller has finished its own part.
     job: Option<Job>,
-    /// Workers inside the current job.
-    running: usize,
 }
 
 impl Pool {
@@ -73,10 +71,7 @@ fn pool() -> &'static Pool {
             busy: AtomicBool::new(false),
             epoch: AtomicU64::new(0),
             inside: AtomicUsize::new(0),
-            state: Mutex::new(State {
-                job: None,
-                running: 0,
-            }),
+            state: Mutex::new(State { job: None }),
             wake: Condvar::new(),
             done: Condvar::new(),
         }));
@@ -112,17 +107,17 @@ fn worker(pool: &'static Pool) {
         seen = pool.epoch.load(Ordering::Acquire);
         // The job may already be over (its caller did all of it): then there is nothing to do.
         let Some(job) = state.job else { continue };
-        state.running += 1;
         pool.inside.fetch_add(1, Ordering::Relaxed);
         drop(state);
-        // A panic in the job must not leave `running` counting this worker, or the caller
+        // A panic in the job must not leave `inside` counting this worker, or the caller
         // would wait forever; the job's own code reports nothing through a panic.
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
         // Release: everything the job did happens before a caller that sees the count drop.
-        pool.inside.fetch_sub(1, Ordering::Release);
-        let mut state = pool.lock();
-        state.running -= 1;
-        if state.running == 0 {
+        if pool.inside.fetch_sub(1, Ordering::Release) == 1 {
+            // The last one out wakes a caller that stopped spinning. Under the lock, which
+            // that caller holds from its check of `inside` to its wait, so the wake-up cannot
+            // fall in between.
+            let _state = pool.lock();
             pool.done.notify_all();
         }
     }
@@ -146,7 +141,7 @@ impl Drop for Lent<'_> {
         }
         if self.pool.inside.load(Ordering::Acquire) > 0 {
             let mut state = self.pool.lock();
-            while state.running > 0 {
+            while self.pool.inside.load(Ordering::Acquire) > 0 {
                 state = self
                     .pool
                     .done
@@ -178,7 +173,7 @@ pub(crate) fn run(helpers: usize, job: &(dyn Fn() + Sync)) -> bool {
     // SAFETY: only the lifetime changes. The reference is stored in the pool for the workers
     // and taken out again by `Lent::drop`, which runs before this function returns or unwinds
     // and waits until no worker is inside the job; a worker only calls a job it took from the
-    // pool (under the lock, counted in `running`). So no use of the reference outlives `job`.
+    // pool (under the lock, counted in `inside`). So no use of the reference outlives `job`.
     let lent: Job = unsafe { core::mem::transmute::<&(dyn Fn() + Sync), Job>(job) };
     let guard = Lent { pool };
     {
