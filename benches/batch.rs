@@ -2,7 +2,8 @@
 //!
 //! * `pass`: an in-place pass `x = 0.5·x + 0.25` (`u8`: `x/2 + 16`) over the same bytes, one
 //!   read and one write per element, the least traffic any in-place mix can have;
-//! * `pass_2_threads`: the same pass split over two threads, the bound of the parallel mix;
+//! * `pass_2_threads`: the same pass split over two threads (the second one kept across calls),
+//!   the bound of the parallel mix;
 //! * `copy_from_slice` of the same bytes between two preallocated buffers;
 //! * `mix_inplace` with `Pairing::Shuffle` partners and λ = 0.3, one thread, the same with the
 //!   prefetch ahead forced on and off (`mix_inplace_lookahead_always`, `_never`; 3×224×224
@@ -11,11 +12,11 @@
 //! For `f32` and `u8`, B = 64, 256 and 512 of 3×224×224 (from 9.6 MB to 308 MB: on both sides
 //! of any last-level cache), and two cache-resident batches: 128×3×32×32, whose 12 KiB samples
 //! the parallel mix shares out whole (by samples; the 384 KiB `u8` batch stays on one thread),
-//! and 8×3×224×224 (4.8 MB `f32`), whose samples it splits by elements. Then the linear-time check (one
-//! element per sample, B = 2¹⁶ … 2²⁰, time per element flat, for the mix in and out of place
-//! and for `Permutation::new`), the kernel alone against the pass in L1 (the ceiling of any
-//! cache-resident ratio), and the tile sweep. The cache sizes of the machine are printed first:
-//! a figure means something only next to them.
+//! and 8×3×224×224 (4.8 MB `f32`), whose samples it splits by elements. Then the linear-time
+//! check (one element per sample, B = 2¹⁶ … 2²⁰, time per element flat, for the mix in and
+//! out of place and for `Permutation::new`), the kernel alone against the pass in L1 (the
+//! ceiling of any cache-resident ratio), and the tile sweep. The cache sizes of the machine are
+//! printed first: a figure means something only next to them.
 //!
 //! `cargo bench --bench batch -- --warm-up-time 1 --measurement-time 3`
 

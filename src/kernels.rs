@@ -104,7 +104,8 @@ impl<T: Element> Weigher<T> {
 /// [`Kernels::best`] (what the free functions use) is the widest implementation the CPU runs,
 /// [`Stores::Auto`], [`Lookahead::Auto`], a tile sized from the core's L2 cache and
 /// [`DEFAULT_SHARE_BYTES`](Kernels::DEFAULT_SHARE_BYTES). Every implementation, store policy,
-/// tile, prefetch policy and share gives the same bits; they differ in speed only, which is what the differential tests and the benches use this handle for.
+/// tile, prefetch policy and share gives the same bits; they differ in speed only, which is
+/// what the differential tests and the benches use this handle for.
 ///
 /// ```
 /// use mixup::{Implementation, Kernels, Stores};
@@ -154,9 +155,9 @@ impl Kernels {
     /// 16 KiB. Where threads own neighbouring ranges of every sample, each boundary between
     /// them costs about 0.3 µs per call (measured on a 2-core EPYC VM; most likely the cores'
     /// prefetchers run on past the end of their range and pull lines the other core writes),
-    /// which for samples under about 32 KiB is more than a second thread saves; and joining a
-    /// call costs the helpers microseconds, which a batch under a few hundred KiB does not
-    /// repay (see `docs/ARCHITECTURE.md`).
+    /// which for samples under about 32 KiB is more than a second thread saves, so those are
+    /// shared out whole instead; and joining a call costs the helpers microseconds, which a
+    /// batch under a few hundred KiB does not repay (see `docs/ARCHITECTURE.md`).
     pub const DEFAULT_SHARE_BYTES: usize = 16 << 10;
 
     /// The widest implementation this machine runs (with `std`: detected once at run time;
@@ -232,11 +233,12 @@ impl Kernels {
     }
 
     /// The same kernels with another least share for the parallel in-place mix: each thread of
-    /// `mix_inplace_parallel` takes at least `bytes` of every sample (at least one element, in
-    /// whole cache lines) and at least `16·bytes` of the batch, so samples shorter than two
-    /// shares, and batches smaller than 32 shares, are mixed on one thread. Like the
-    /// tile, it changes the speed only, never the bytes; small shares exist for tests that must
-    /// split small samples over many threads.
+    /// `mix_inplace_parallel` takes at least `16·bytes` of the batch (so batches smaller than
+    /// 32 shares are mixed on one thread), and splits a sample's elements only into ranges of
+    /// at least `bytes` (whole cache lines): samples shorter than two shares are shared out
+    /// whole instead, or, at 1 KiB and under (unless that is a share or more), left to one
+    /// thread. Like the tile, it changes the speed only, never the bytes; small shares exist
+    /// for tests that must split small samples over many threads.
     ///
     /// ```
     /// use mixup::Kernels;

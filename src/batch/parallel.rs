@@ -52,12 +52,11 @@ impl Kernels {
     ///   cut into ranges of whole cache lines, at least a share each, and each thread mixes its
     ///   range of every sample with [`mix_inplace_range`](Kernels::mix_inplace_range);
     /// * smaller samples (of more than 1 KiB, or of at least one share when the share is
-    ///   smaller) are split **by samples**: the members of the
-    ///   permutation's cycles, in walk order, are cut into one run of consecutive members per
-    ///   thread, so that each sample is written by one thread; the calling thread first saves
-    ///   the samples that a cut makes a thread read from another's (at most two per
-    ///   thread). Smaller samples stay on one thread, whose segmented walk keeps the
-    ///   permutation's loads independent.
+    ///   smaller) are split **by samples**: the members of the permutation's cycles, in walk
+    ///   order, are cut into one run of consecutive members per thread, so that each sample is
+    ///   written by one thread; the calling thread first saves the samples that a cut makes a
+    ///   thread read from another's (at most two per thread). Smaller samples stay on one
+    ///   thread, whose segmented walk keeps the permutation's loads independent.
     ///
     /// Threads coordinate only through the queue of shares and the final join. The helpers are
     /// the crate's worker threads, one per core beyond the caller's, started on the first call
