@@ -21,6 +21,8 @@ trait Testable: Element {
     fn blend_one(a: Self, b: Self, lambda: f64) -> Self;
     fn specials() -> Vec<Self>;
     fn random(rng: &mut Xoshiro256PlusPlus) -> Self;
+    /// An ordinary value (finite, not NaN) that varies with `k`.
+    fn plain(k: usize) -> Self;
     fn bits(self) -> u64;
 }
 
@@ -80,6 +82,9 @@ macro_rules! float_testable {
                     _ => ((bits >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 1.5) as $t,
                 }
             }
+            fn plain(k: usize) -> $t {
+                (k % 251) as $t / 97.0 - 1.0
+            }
             fn bits(self) -> u64 {
                 self.to_bits() as u64
             }
@@ -108,6 +113,9 @@ macro_rules! int_testable {
             }
             fn random(rng: &mut Xoshiro256PlusPlus) -> $t {
                 rng.next_u64() as $t
+            }
+            fn plain(k: usize) -> $t {
+                (k.wrapping_mul(2654435761) >> 7) as $t
             }
             fn bits(self) -> u64 {
                 self as u64
@@ -138,6 +146,9 @@ macro_rules! signed_testable {
             }
             fn random(rng: &mut Xoshiro256PlusPlus) -> $t {
                 rng.next_u64() as $t
+            }
+            fn plain(k: usize) -> $t {
+                (k.wrapping_mul(2654435761) >> 7) as $t
             }
             fn bits(self) -> u64 {
                 self as u64
@@ -188,6 +199,9 @@ macro_rules! half_testable {
                     0 => half::$t::from_bits((bits >> 2) as u16),
                     _ => half::$t::from_f64((bits >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 1.5),
                 }
+            }
+            fn plain(k: usize) -> half::$t {
+                half::$t::from_f32(f32::plain(k))
             }
             fn bits(self) -> u64 {
                 self.to_bits() as u64
@@ -481,12 +495,61 @@ fn large<T: Testable>(imps: &[Implementation], seed: u64) -> usize {
     2 * imps.len()
 }
 
+/// One special value in a long run of ordinary ones, at the ends and on both sides of the
+/// float loops' 256-element blocks, in `a` or in `b`: the kernels find a NaN per block and make
+/// it canonical in a second pass, which must reach exactly the element (and only the block)
+/// that needs it, and leave an infinity or an ∞ − ∞ in the right state.
+fn sparse<T: Testable>(imps: &[Implementation]) -> usize {
+    const LEN: usize = 2200;
+    let plain = |shift: usize| -> Vec<T> { (0..LEN).map(|k| T::plain(k + shift)).collect() };
+    let (a0, b0) = (plain(0), plain(40));
+    let mut out = vec![T::default(); LEN];
+    let mut checks = 0;
+    let specials = T::specials();
+    for (i, &s) in specials.iter().enumerate() {
+        // The float lists are values then their negations: this is `-s` for them.
+        let opposite = specials[(i + specials.len() / 2) % specials.len()];
+        for at in [0, 1, 511, 512, 513, 1023, 1024, 1025, 1500, LEN - 1] {
+            for side in 0..3 {
+                let (mut a, mut b) = (a0.clone(), b0.clone());
+                match side {
+                    0 => a[at] = s,
+                    1 => b[at] = s,
+                    // The special in `a`, its negation in `b` (∞ − ∞ for infinities), and the
+                    // special again in another block of `b`.
+                    _ => {
+                        a[at] = s;
+                        b[at] = opposite;
+                        b[(at + 300) % LEN] = s;
+                    }
+                }
+                for lambda in [0.3, 0.5, 0.7] {
+                    let want = reference(&a, &b, lambda);
+                    for &imp in imps {
+                        let k = Kernels::new(imp).unwrap();
+                        let what =
+                            || format!("sparse {imp} λ={lambda} special {s:?} at {at} side {side}");
+                        k.blend(&mut out, &a, &b, lambda).unwrap();
+                        assert_same(&out, &want, what);
+                        out.copy_from_slice(&a);
+                        k.blend_inplace(&mut out, &b, lambda).unwrap();
+                        assert_same(&out, &want, what);
+                        checks += 2;
+                    }
+                }
+            }
+        }
+    }
+    checks
+}
+
 fn run<T: Testable>(imps: &[Implementation], seed: u64) {
     let start = std::time::Instant::now();
     let checks = blends::<T>(imps, seed)
         + batches::<T>(imps, seed + 1)
         + large::<T>(imps, seed + 2)
-        + whole_samples::<T>(imps, seed + 3);
+        + whole_samples::<T>(imps, seed + 3)
+        + sparse::<T>(imps);
     println!(
         "  {:<5} {checks} comparisons with the reference in {:.2?}",
         T::NAME,

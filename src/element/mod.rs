@@ -146,7 +146,73 @@ macro_rules! float_element {
             }
 
             #[inline(always)]
-            fn mix(a: $t, b: $t, (lam, mu): ($t, $t), _: sealed::Private) -> $t {
+            fn mix(a: $t, b: $t, w: ($t, $t), _: sealed::Private) -> $t {
+                let c = <$t as Clamped>::clamped(a, b, w);
+                // Which NaN an operation returns depends on its operand order, which the
+                // optimizer may swap differently in each compiled copy of the loop, and the NaN
+                // made by ∞ − ∞ differs between architectures: one quiet NaN for every NaN
+                // result keeps all implementations and all targets bit-identical.
+                if c.is_nan() { <$t>::NAN } else { c }
+            }
+
+            // The loops make `mix`'s NaN rule a rare second pass. A compare and a select on
+            // every vector were a quarter of the loop's time in L1 (on x86 they need the same
+            // two ports as the multiplies and the min/max); `c − c` (`+0.0` for every finite
+            // `c`, NaN for NaN and ±∞) and an integer OR do not. A block whose OR is not zero
+            // holds a NaN or an infinity, and only then are its NaNs made canonical, so the
+            // bits are `mix`'s element by element.
+            #[inline(always)]
+            fn mix_slice(out: &mut [$t], a: &[$t], b: &[$t], w: ($t, $t), p: sealed::Private) {
+                if !VECTOR_UNIT {
+                    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                        *o = Self::mix(x, y, w, p);
+                    }
+                    return;
+                }
+                const BLOCK: usize = FLOAT_BLOCK_BYTES / core::mem::size_of::<$t>();
+                let blocks = out
+                    .chunks_mut(BLOCK)
+                    .zip(a.chunks(BLOCK))
+                    .zip(b.chunks(BLOCK));
+                for ((o, x), y) in blocks {
+                    let mut odd = 0;
+                    for ((o, &x), &y) in o.iter_mut().zip(x).zip(y) {
+                        let c = <$t as Clamped>::clamped(x, y, w);
+                        *o = c;
+                        odd |= (c - c).to_bits();
+                    }
+                    if odd != 0 {
+                        <$t as Clamped>::canonical_nans(o);
+                    }
+                }
+            }
+
+            #[inline(always)]
+            fn mix_slice_inplace(a: &mut [$t], b: &[$t], w: ($t, $t), p: sealed::Private) {
+                if !VECTOR_UNIT {
+                    for (x, &y) in a.iter_mut().zip(b) {
+                        *x = Self::mix(*x, y, w, p);
+                    }
+                    return;
+                }
+                const BLOCK: usize = FLOAT_BLOCK_BYTES / core::mem::size_of::<$t>();
+                for (x, y) in a.chunks_mut(BLOCK).zip(b.chunks(BLOCK)) {
+                    let mut odd = 0;
+                    for (x, &y) in x.iter_mut().zip(y) {
+                        let c = <$t as Clamped>::clamped(*x, y, w);
+                        *x = c;
+                        odd |= (c - c).to_bits();
+                    }
+                    if odd != 0 {
+                        <$t as Clamped>::canonical_nans(x);
+                    }
+                }
+            }
+        }
+
+        impl Clamped for $t {
+            #[inline(always)]
+            fn clamped(a: $t, b: $t, (lam, mu): ($t, $t)) -> $t {
                 let r = lam * a + mu * b;
                 // Clamped to [lo, hi] as two selects whose comparison puts the bound first:
                 // `hi < r ? hi : r` then `lo > c ? lo : c` are exactly x86's `minps(hi, r)` and
@@ -156,15 +222,45 @@ macro_rules! float_element {
                 // `hi` are.
                 let (lo, hi) = if a < b { (a, b) } else { (b, a) };
                 let c = if hi < r { hi } else { r };
-                let c = if lo > c { lo } else { c };
-                // Which NaN an operation returns depends on its operand order, which the
-                // optimizer may swap differently in each compiled copy of the loop, and the NaN
-                // made by ∞ − ∞ differs between architectures: one quiet NaN for every NaN
-                // result keeps all implementations and all targets bit-identical.
-                if c.is_nan() { <$t>::NAN } else { c }
+                if lo > c { lo } else { c }
+            }
+
+            #[inline(always)]
+            fn canonical_nans(x: &mut [$t]) {
+                for v in x {
+                    if v.is_nan() {
+                        *v = <$t>::NAN;
+                    }
+                }
             }
         }
     };
+}
+
+/// Whether the target has a vector unit the compiler vectorizes the loops for. Without one
+/// (Cortex-M, RISC-V `imac`, wasm without `simd128`) the byte kernels work in 32-bit words and
+/// the float loops check each element for NaN as it comes (on a soft-float target `c − c` would
+/// be a library call per element).
+const VECTOR_UNIT: bool = cfg!(any(
+    target_arch = "x86",
+    target_arch = "x86_64",
+    target_feature = "neon",
+    target_feature = "simd128",
+    target_feature = "v",
+    target_feature = "altivec",
+));
+
+/// Bytes per block of the float loops: the second pass over a block with a NaN re-reads it
+/// from L1, and the OR that finds it costs a reduction and a branch per block (1 KiB blocks
+/// ran 8% slower than 4 KiB in L1 on a Zen 2).
+const FLOAT_BLOCK_BYTES: usize = 4096;
+
+/// The float blend before its NaN rule, shared by [`sealed::Kernel::mix`] and the loops.
+trait Clamped: Sized {
+    /// `λ·a + μ·b` clamped to the interval between `a` and `b`; NaN payloads as they come.
+    fn clamped(a: Self, b: Self, w: (Self, Self)) -> Self;
+    /// Every NaN of `x` made the canonical quiet NaN.
+    fn canonical_nans(x: &mut [Self]);
 }
 
 float_element!(f32);
@@ -293,14 +389,7 @@ mod bytes {
 
     /// Whether this target blends bytes four to a 32-bit word: no vector unit the compiler
     /// would use for the 16-bit lanes.
-    pub(crate) const WORD_PARALLEL: bool = cfg!(not(any(
-        target_arch = "x86",
-        target_arch = "x86_64",
-        target_feature = "neon",
-        target_feature = "simd128",
-        target_feature = "v",
-        target_feature = "altivec",
-    )));
+    pub(crate) const WORD_PARALLEL: bool = !super::VECTOR_UNIT;
 
     /// Two bytes in one 16-bit word, each XORed with `flip` before and after (0 for `u8`,
     /// 0x80 for `i8`).
