@@ -55,6 +55,12 @@ def cpu_model():
     return platform.processor() or "unknown CPU"
 
 
+def fmt(seconds):
+    """Milliseconds, with three significant digits for the small batches."""
+    ms = seconds * 1e3
+    return f"{ms:.2f} ms" if ms >= 1 else f"{ms * 1e3:.1f} µs"
+
+
 def best_of(fn, reps):
     best = float("inf")
     for _ in range(reps):
@@ -98,7 +104,7 @@ def main():
             times["torchvision v2 MixUp"] = min(times["torchvision v2 MixUp"], best_of(lambda: tv(x, y), reps))
             times["timm Mixup"] = min(times["timm Mixup"], best_of(lambda: tm(x, y), reps))
         mb = x.numel() * 4 / 1e6
-        line = ", ".join(f"{k} {v * 1e3:.2f} ms" for k, v in times.items())
+        line = ", ".join(f"{k} {fmt(v)}" for k, v in times.items())
         print(f"f32 {'x'.join(map(str, shape))} ({mb:.1f} MB): {line}")
         for k in ("torchvision v2 MixUp", "timm Mixup"):
             print(f"    {k}: {times['pass'] / times[k]:.2f}x the in-place pass")
@@ -111,8 +117,8 @@ def main():
         pass_u8 = min(best_of(lambda: xu.bitwise_right_shift_(1).add_(16), reps) for _ in range(args.rounds))
         coll = min(best_of(lambda: collate(samples), reps) for _ in range(args.rounds))
         print(
-            f"u8  {'x'.join(map(str, shape))} ({mb / 4:.1f} MB): pass {pass_u8 * 1e3:.2f} ms, "
-            f"timm FastCollateMixup {coll * 1e3:.2f} ms ({pass_u8 / coll:.2f}x the in-place pass)"
+            f"u8  {'x'.join(map(str, shape))} ({mb / 4:.1f} MB): pass {fmt(pass_u8)}, "
+            f"timm FastCollateMixup {fmt(coll)} ({pass_u8 / coll:.2f}x the in-place pass)"
         )
 
 
