@@ -175,13 +175,13 @@ macro_rules! float_element {
                     .zip(a.chunks(BLOCK))
                     .zip(b.chunks(BLOCK));
                 for ((o, x), y) in blocks {
-                    let mut odd = 0;
+                    let mut non_finite = 0;
                     for ((o, &x), &y) in o.iter_mut().zip(x).zip(y) {
                         let c = <$t as Clamped>::clamped(x, y, w);
                         *o = c;
-                        odd |= (c - c).to_bits();
+                        non_finite |= (c - c).to_bits();
                     }
-                    if odd != 0 {
+                    if non_finite != 0 {
                         <$t as Clamped>::canonical_nans(o);
                     }
                 }
@@ -197,13 +197,13 @@ macro_rules! float_element {
                 }
                 const BLOCK: usize = FLOAT_BLOCK_BYTES / core::mem::size_of::<$t>();
                 for (x, y) in a.chunks_mut(BLOCK).zip(b.chunks(BLOCK)) {
-                    let mut odd = 0;
+                    let mut non_finite = 0;
                     for (x, &y) in x.iter_mut().zip(y) {
                         let c = <$t as Clamped>::clamped(*x, y, w);
                         *x = c;
-                        odd |= (c - c).to_bits();
+                        non_finite |= (c - c).to_bits();
                     }
-                    if odd != 0 {
+                    if non_finite != 0 {
                         <$t as Clamped>::canonical_nans(x);
                     }
                 }
@@ -251,8 +251,8 @@ const VECTOR_UNIT: bool = cfg!(any(
 ));
 
 /// Bytes per block of the float loops: the second pass over a block with a NaN re-reads it
-/// from L1, and the OR that finds it costs a reduction and a branch per block (1 KiB blocks
-/// ran 8% slower than 4 KiB in L1 on a Zen 2).
+/// from L1, and the OR that finds it costs a reduction and a branch per block (in L1 on a Zen 2,
+/// 1 KiB blocks ran 6% slower than 4 KiB, 2 KiB blocks 2%).
 const FLOAT_BLOCK_BYTES: usize = 4096;
 
 /// The float blend before its NaN rule, shared by [`sealed::Kernel::mix`] and the loops.
@@ -585,8 +585,9 @@ mod bytes {
 
 /// The loop body every kernel shares. Kept as a plain zip over slices of equal length so that
 /// the compiler drops the bounds checks and vectorizes it; the `#[target_feature]` clones in
-/// [`crate::arch`] inline it. No fixed-size chunking: with AVX-512 enabled, LLVM turned a
-/// `chunks_exact` loop over `[f32; 16]` arrays into gathers and scatters, 6–8× slower.
+/// [`crate::arch`] inline it. No fixed-size chunking into arrays: with AVX-512 enabled, LLVM
+/// turned a `chunks_exact` loop over `[f32; 16]` arrays into gathers and scatters, 6–8× slower
+/// (the floats' 4 KiB blocks are slices, and `.ci/steps/20-asm-check.sh` checks every clone).
 /// `u8` and `i8` use a body of their own (`bytes`), equal bit for bit.
 #[inline(always)]
 pub(crate) fn blend_slices<T: Element>(out: &mut [T], a: &[T], b: &[T], w: T::Weights) {
