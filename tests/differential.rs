@@ -496,9 +496,9 @@ fn large<T: Testable>(imps: &[Implementation], seed: u64) -> usize {
 }
 
 /// One special value in a long run of ordinary ones, at the ends and on both sides of the
-/// float loops' 256-element blocks, in `a` or in `b`: the kernels find a NaN per block and make
-/// it canonical in a second pass, which must reach exactly the element (and only the block)
-/// that needs it, and leave an infinity or an ∞ − ∞ in the right state.
+/// float loops' 4 KiB blocks (512 `f64`, 1024 `f32`), in `a` or in `b`: the kernels find a NaN
+/// per block and make it canonical in a second pass, which must reach exactly the element that
+/// needs it, and leave an infinity or an ∞ − ∞ in the right state.
 fn sparse<T: Testable>(imps: &[Implementation]) -> usize {
     const LEN: usize = 2200;
     let plain = |shift: usize| -> Vec<T> { (0..LEN).map(|k| T::plain(k + shift)).collect() };

@@ -318,13 +318,13 @@ fn is_short<T>(len: usize) -> bool {
     len.saturating_mul(core::mem::size_of::<T>()) <= SHORT_BYTES
 }
 
-/// Bytes of the in-place loop between two groups of prefetches: eight lines. Beyond the LLC on
-/// a Zen 2 EPYC, with the same 2 KiB distance, groups of sixteen lines mixed at 0.70–0.93× the
-/// in-place pass and groups of eight at 1.00–1.11×, for `f32` and `u8`, B = 256 and 512,
-/// line-aligned or not (groups of four: 0.86–1.01×, the blend's calls then too short). Most
-/// likely a burst of sixteen prefetches on top of the hardware prefetchers' overruns the few
-/// buffers a core has for outstanding misses, and what does not fit is dropped or holds up
-/// the loads; see `docs/ARCHITECTURE.md`.
+/// Bytes of the in-place loop between two groups of prefetches: eight lines. In a sweep beyond
+/// the LLC on a Zen 2 EPYC (`docs/ARCHITECTURE.md`; the bench's `mix_inplace_lookahead_*` rows
+/// show the result against the pass), with the same 2 KiB distance, groups of sixteen lines
+/// mixed at 0.67–0.93× the in-place pass and groups of eight at 0.98–1.11×, for `f32` and
+/// `u8`, B = 256 and 512, line-aligned or not (groups of four: 0.86–1.01×). Most likely a burst
+/// of sixteen prefetches beside the hardware prefetchers' own overruns the few buffers a core
+/// has for outstanding misses.
 const AHEAD_BLOCK: usize = 512;
 /// How far ahead of its loads the in-place loop prefetches, in bytes.
 const AHEAD_DISTANCE: usize = 2048;
