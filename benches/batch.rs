@@ -3,7 +3,9 @@
 //! * `pass`: an in-place pass `x = 0.5·x + 0.25` (`u8`: `x/2 + 16`) over the same bytes, one
 //!   read and one write per element, the least traffic any in-place mix can have;
 //! * `pass_2_threads`: the same pass split over two threads (the second one kept across calls),
-//!   the bound of the parallel mix;
+//!   the bound of the parallel mix; for samples the parallel mix shares out whole,
+//!   `pass_2_threads_scattered` too, each thread passing over a random half of the samples (the
+//!   ownership a split by samples gives a shuffled batch);
 //! * `copy_from_slice` of the same bytes between two preallocated buffers;
 //! * `mix_inplace` with `Pairing::Shuffle` partners and λ = 0.3, one thread, the same with the
 //!   prefetch ahead forced on and off (`mix_inplace_lookahead_always`, `_never`; 3×224×224
@@ -16,7 +18,10 @@
 //! check (one element per sample, B = 2¹⁶ … 2²⁰, time per element flat, for the mix in and
 //! out of place and for `Permutation::new`), the kernel alone against the pass in L1 (the
 //! ceiling of any cache-resident ratio), and the tile sweep. The cache sizes of the machine are
-//! printed first: a figure means something only next to them.
+//! printed first: a figure means something only next to them. After each batch, the round trip
+//! of a value between two spinning threads, measured before and after it, says whether the two
+//! cores shared a last-level cache meanwhile (tens of ns) or not (hundreds), which the
+//! two-thread figures depend on.
 //!
 //! `cargo bench --bench batch -- --warm-up-time 1 --measurement-time 3`
 
@@ -24,7 +29,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use mixup::{
     Batch, BatchMut, Element, ImageLayout, Kernels, Lookahead, Pairing, Permutation, Plan, SampleOp,
 };
-use rand_core::SeedableRng;
+use rand_core::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -59,6 +64,107 @@ fn shuffled(b: usize) -> Vec<usize> {
     p
 }
 
+/// `pass` over the ranges `ranges[0]` of `x` (as start and length) on the calling thread and
+/// over `ranges[1]` on a second one, timed per call. The second thread stays for the whole
+/// benchmark and spins for the next call (as the crate's workers do), so that the bound pays
+/// for a hand-over, not for starting a thread (tens of microseconds, more than a
+/// cache-resident pass). The ranges must not overlap.
+fn two_threads<T: Element>(
+    bench: &mut criterion::Bencher<'_>,
+    x: &mut [T],
+    ranges: [Vec<(usize, usize)>; 2],
+    pass: impl Fn(T) -> T + Copy + Sync,
+) {
+    let [mine, theirs] = &ranges;
+    for &(start, len) in mine.iter().chain(theirs) {
+        assert!(start.checked_add(len).is_some_and(|end| end <= x.len()));
+    }
+    let go = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let base = AtomicUsize::new(0);
+    let run = |ptr: *mut T, ranges: &[(usize, usize)]| {
+        for &(start, len) in ranges {
+            // SAFETY: `ptr` is the start of `x` and the range lies inside it (checked above);
+            // the two threads' ranges do not overlap, and `x` is borrowed for the whole scope.
+            let part = unsafe { std::slice::from_raw_parts_mut(ptr.add(start), len) };
+            part.iter_mut().for_each(|v| *v = pass(*v));
+        }
+    };
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut seen = 0;
+            loop {
+                let epoch = go.load(Ordering::Acquire);
+                if epoch == seen {
+                    std::hint::spin_loop();
+                    continue;
+                }
+                if epoch == usize::MAX {
+                    break;
+                }
+                seen = epoch;
+                // The pointer was published before `epoch`, and the calling thread touches
+                // only its own ranges until it sees `done == epoch`.
+                run(base.load(Ordering::Acquire) as *mut T, theirs);
+                done.store(epoch, Ordering::Release);
+            }
+        });
+        let mut epoch = 0;
+        bench.iter(|| {
+            let ptr = black_box(&mut *x).as_mut_ptr();
+            epoch += 1;
+            base.store(ptr as usize, Ordering::Release);
+            go.store(epoch, Ordering::Release);
+            run(ptr, mine);
+            while done.load(Ordering::Acquire) != epoch {
+                std::hint::spin_loop();
+            }
+        });
+        go.store(usize::MAX, Ordering::Release);
+    });
+}
+
+/// The round trip of a value between two threads that spin on it, in ns, median of three runs
+/// of 20 000: 50–60 ns between cores that share a last-level cache, several hundred where they
+/// do not (a VM's vCPUs can move between the two for minutes at a time). `None` on one core.
+fn round_trip_ns() -> Option<f64> {
+    if std::thread::available_parallelism().map_or(1, usize::from) < 2 {
+        return None;
+    }
+    const TRIPS: usize = 20_000;
+    let flag = AtomicUsize::new(0);
+    let mut runs: Vec<f64> = (0..3)
+        .map(|_| {
+            flag.store(0, Ordering::Relaxed);
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    for i in 0..TRIPS {
+                        while flag.load(Ordering::Acquire) != 2 * i + 1 {
+                            std::hint::spin_loop();
+                        }
+                        flag.store(2 * i + 2, Ordering::Release);
+                    }
+                });
+                let start = std::time::Instant::now();
+                for i in 0..TRIPS {
+                    flag.store(2 * i + 1, Ordering::Release);
+                    while flag.load(Ordering::Acquire) != 2 * i + 2 {
+                        std::hint::spin_loop();
+                    }
+                }
+                start.elapsed().as_nanos() as f64 / TRIPS as f64
+            })
+        })
+        .collect();
+    runs.sort_by(f64::total_cmp);
+    Some(runs[1])
+}
+
+/// `round_trip_ns` as printed.
+fn round_trip() -> String {
+    round_trip_ns().map_or("one core".to_string(), |ns| format!("{ns:.0} ns"))
+}
+
 /// One element type's bound and mixes for a batch of `b` samples of `layout`.
 fn group<T: Element>(
     c: &mut Criterion,
@@ -69,10 +175,12 @@ fn group<T: Element>(
 ) {
     let n = layout.sample_len().unwrap();
     let bytes = b * n * std::mem::size_of::<T>();
-    let mut g = c.benchmark_group(format!(
+    let title = format!(
         "batch_{b}x{}x{}x{}_{name}",
         layout.channels, layout.height, layout.width
-    ));
+    );
+    let before = round_trip();
+    let mut g = c.benchmark_group(&title);
     g.sample_size(10);
     g.throughput(Throughput::Bytes(bytes as u64));
     let mut x: Vec<T> = (0..b * n).map(value).collect();
@@ -84,51 +192,30 @@ fn group<T: Element>(
             }
         })
     });
-    // The bound of the parallel mix: the same pass on two threads, one half of the batch each,
-    // the second half on a thread that stays for the whole benchmark and spins for the next
-    // call (as the crate's workers do), so that the bound pays for a hand-over, not for
-    // starting a thread (tens of microseconds, more than a cache-resident pass).
+    // The bound of the parallel mix: the same pass on two threads, one half of the batch each.
+    let half = b * n / 2;
     g.bench_function("pass_2_threads", |bench| {
-        let go = AtomicUsize::new(0);
-        let done = AtomicUsize::new(0);
-        let job = AtomicUsize::new(0);
-        let half = b * n - b * n / 2;
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                let mut seen = 0;
-                loop {
-                    let epoch = go.load(Ordering::Acquire);
-                    if epoch == seen {
-                        std::hint::spin_loop();
-                        continue;
-                    }
-                    if epoch == usize::MAX {
-                        break;
-                    }
-                    seen = epoch;
-                    let ptr = job.load(Ordering::Acquire) as *mut T;
-                    // SAFETY: `ptr` is the start of the second half of `x`, `half` elements,
-                    // published before `epoch`; the main thread does not touch that half
-                    // until it sees `done == epoch`, and `x` outlives this scope.
-                    let hi = unsafe { std::slice::from_raw_parts_mut(ptr, half) };
-                    hi.iter_mut().for_each(|v| *v = pass(*v));
-                    done.store(epoch, Ordering::Release);
-                }
-            });
-            let mut epoch = 0;
-            bench.iter(|| {
-                let (lo, hi) = black_box(&mut x).split_at_mut(b * n / 2);
-                epoch += 1;
-                job.store(hi.as_mut_ptr() as usize, Ordering::Release);
-                go.store(epoch, Ordering::Release);
-                lo.iter_mut().for_each(|v| *v = pass(*v));
-                while done.load(Ordering::Acquire) != epoch {
-                    std::hint::spin_loop();
-                }
-            });
-            go.store(usize::MAX, Ordering::Release);
-        });
+        two_threads(
+            bench,
+            &mut x,
+            [vec![(0, half)], vec![(half, b * n - half)]],
+            pass,
+        )
     });
+    // Samples split by samples (under two shares) go to the threads as the cycles' members
+    // fall, a shuffled batch's samples to one thread or the other at random: the same pass with
+    // each thread owning a random half of the samples shows what that ownership costs the
+    // machine in this run, whatever the mix does.
+    if n * std::mem::size_of::<T>() < 2 * Kernels::DEFAULT_SHARE_BYTES {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
+        let mut owners: [Vec<(usize, usize)>; 2] = [Vec::new(), Vec::new()];
+        for s in 0..b {
+            owners[(rng.next_u32() & 1) as usize].push((s * n, n));
+        }
+        g.bench_function("pass_2_threads_scattered", |bench| {
+            two_threads(bench, &mut x, owners.clone(), pass)
+        });
+    }
     g.bench_function("copy_from_slice", |bench| {
         bench.iter(|| {
             y.copy_from_slice(black_box(&x));
@@ -174,6 +261,11 @@ fn group<T: Element>(
         });
     }
     g.finish();
+    // Two-thread figures depend on whether the two cores share a cache at the time.
+    println!(
+        "{title}: round trip between two cores {before} before, {} after",
+        round_trip()
+    );
 }
 
 fn against_the_bound(c: &mut Criterion) {
