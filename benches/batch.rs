@@ -68,7 +68,7 @@ fn shuffled(b: usize) -> Vec<usize> {
 /// over `ranges[1]` on a second one, timed per call. The second thread stays for the whole
 /// benchmark and spins for the next call (as the crate's workers do), so that the bound pays
 /// for a hand-over, not for starting a thread (tens of microseconds, more than a
-/// cache-resident pass). The ranges must not overlap.
+/// cache-resident pass). Panics unless the ranges lie inside `x` without overlapping.
 fn two_threads<T: Element>(
     bench: &mut criterion::Bencher<'_>,
     x: &mut [T],
@@ -76,16 +76,21 @@ fn two_threads<T: Element>(
     pass: impl Fn(T) -> T + Copy + Sync,
 ) {
     let [mine, theirs] = &ranges;
-    for &(start, len) in mine.iter().chain(theirs) {
-        assert!(start.checked_add(len).is_some_and(|end| end <= x.len()));
+    // Inside `x` and disjoint, which the unsafe slices below rely on.
+    let mut all: Vec<(usize, usize)> = mine.iter().chain(theirs).copied().collect();
+    all.sort_unstable();
+    let mut free_from = 0;
+    for (start, len) in all {
+        assert!(start >= free_from && start.checked_add(len).is_some_and(|end| end <= x.len()));
+        free_from = start + len;
     }
     let go = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let base = AtomicUsize::new(0);
     let run = |ptr: *mut T, ranges: &[(usize, usize)]| {
         for &(start, len) in ranges {
-            // SAFETY: `ptr` is the start of `x` and the range lies inside it (checked above);
-            // the two threads' ranges do not overlap, and `x` is borrowed for the whole scope.
+            // SAFETY: `ptr` is the start of `x`, the ranges lie inside it and do not overlap
+            // (checked above), and `x` is borrowed for the whole scope.
             let part = unsafe { std::slice::from_raw_parts_mut(ptr.add(start), len) };
             part.iter_mut().for_each(|v| *v = pass(*v));
         }
