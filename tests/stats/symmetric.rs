@@ -4,9 +4,11 @@
 //!
 //! For a sampler whose α is off by 2%, let Δ = sup_x |I_x(α, α) − I_x(α′, α′)| with
 //! α′ = 0.98·α or 1.02·α, whichever gives the smaller Δ. The values in [`CASES`] were computed
-//! with mpmath (30 digits) on 999 points of (0, ½], log-spaced down to 1e-40 plus a linear grid;
-//! a grid maximum is below the true supremum, so they err on the safe side. (At α = 0.05 the
-//! supremum sits near x = 2e-9, at α = 100 near x = 0.465.)
+//! with mpmath (30 digits) on 999 points of (0, ½], log-spaced down to 1e-40 (down to 2⁻¹⁰⁷⁵,
+//! the midpoint below the smallest subnormal, for α < 0.05) plus a linear grid; a grid maximum
+//! is below the true supremum, so they err on the safe side. (At α = 0.05 the supremum sits near
+//! x = 2e-9, at α = 100 near x = 0.465; at α = 0.001 it is the atom at 0, which holds 23.7% of
+//! the mass.)
 //!
 //! At the point x* of the supremum, √n·(F_n(x*) − I(x*)) is approximately normal with mean
 //! ±√n·Δ and standard deviation √(F(1 − F)) ≤ ½. The test rejects when √n·D > 1.9495 (level
@@ -15,7 +17,7 @@
 //!
 //! √n ≥ (1.9495 + 0.5·3.0902)/Δ = 3.4946/Δ, i.e. n ≥ (3.4946/Δ)²,
 //!
-//! which [`draws`] rounds up to a multiple of 10 000: from 930 000 draws at α = 0.05 to
+//! which [`draws`] rounds up to a multiple of 10 000: from 930 000 draws at α = 0.003 to
 //! 2 120 000 at α = 100. The `rejects_alpha_off_by_2_percent_*` tests show that this power is real: the
 //! same test, with the same draw counts, rejects samplers of Beta(0.98α, 0.98α) and
 //! Beta(1.02α, 1.02α).
@@ -24,9 +26,15 @@ use crate::draw;
 use crate::ks::{CRITICAL, Law, test};
 use mixup::Beta;
 
-/// (α, Δ) with Δ as in the module docs. α = 0.7 is not in the list; it exercises the
-/// Laplace-boost branch (½ < α < 1) of the sampler.
-const CASES: [(f64, f64); 9] = [
+/// (α, Δ) with Δ as in the module docs. α = 0.7 exercises the Laplace-boost branch (½ < α < 1)
+/// of the sampler; α ≤ 0.02 puts a visible share of the draws on 0 (from 1.7e-7 at α = 0.02 to
+/// 23.7% at α = 0.001) and on subnormals, where the test's CDF at the rounding midpoints needs
+/// its own evaluation (`Law::lower_subnormal`).
+const CASES: [(f64, f64); 13] = [
+    (0.001, 0.003_511),
+    (0.003, 0.003_642),
+    (0.01, 0.003_642),
+    (0.02, 0.003_640),
     (0.05, 0.003_629),
     (0.1, 0.003_596),
     (0.2, 0.003_499),
@@ -95,6 +103,10 @@ macro_rules! per_alpha {
 }
 
 per_alpha! {
+    ks_alpha_0_001, rejects_alpha_off_by_2_percent_0_001, 0.001;
+    ks_alpha_0_003, rejects_alpha_off_by_2_percent_0_003, 0.003;
+    ks_alpha_0_01, rejects_alpha_off_by_2_percent_0_01, 0.01;
+    ks_alpha_0_02, rejects_alpha_off_by_2_percent_0_02, 0.02;
     ks_alpha_0_05, rejects_alpha_off_by_2_percent_0_05, 0.05;
     ks_alpha_0_1, rejects_alpha_off_by_2_percent_0_1, 0.1;
     ks_alpha_0_2, rejects_alpha_off_by_2_percent_0_2, 0.2;
