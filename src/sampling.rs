@@ -377,8 +377,17 @@ impl Beta {
                 let ba = a.boost_term(rng);
                 let bb = b.boost_term(rng);
                 let boost = boost_difference(ba, bb);
-                // t is never NaN: base is finite, boost is finite or ±∞.
-                split(1.0, libm::exp(-(base + boost)))
+                // s = ln G_a − ln G_b, never NaN: base is finite, boost is finite or ±∞.
+                let s = base + boost;
+                let t = libm::exp(-s);
+                if t == f64::INFINITY {
+                    // Below s ≈ −709.8, e^(−s) overflows and 1/(1 + ∞) would be 0, while λ =
+                    // e^s/(1 + e^s) is e^s to a relative 1e-308: subnormal down to s ≈ −745.1.
+                    // At Beta(0.001, 0.01) that band holds 1.6% of the draws.
+                    libm::exp(s)
+                } else {
+                    split(1.0, t)
+                }
             }
         }
     }
