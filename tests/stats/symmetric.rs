@@ -18,8 +18,8 @@
 //! √n ≥ (1.9495 + 0.5·3.0902)/Δ = 3.4946/Δ, i.e. n ≥ (3.4946/Δ)²,
 //!
 //! which [`draws`] rounds up to a multiple of 10 000: from 930 000 draws at α = 0.003 to
-//! 2 120 000 at α = 100. The `rejects_alpha_off_by_2_percent_*` tests show that this power is real: the
-//! same test, with the same draw counts, rejects samplers of Beta(0.98α, 0.98α) and
+//! 2 130 000 at α = 1000. The `rejects_alpha_off_by_2_percent_*` tests show that this power is
+//! real: the same test, with the same draw counts, rejects samplers of Beta(0.98α, 0.98α) and
 //! Beta(1.02α, 1.02α).
 
 use crate::draw;
@@ -30,7 +30,7 @@ use mixup::Beta;
 /// of the sampler; α ≤ 0.02 puts a visible share of the draws on 0 (from 1.7e-7 at α = 0.02 to
 /// 23.7% at α = 0.001) and on subnormals, where the test's CDF at the rounding midpoints needs
 /// its own evaluation (`Law::lower_subnormal`).
-const CASES: [(f64, f64); 13] = [
+const CASES: [(f64, f64); 14] = [
     (0.001, 0.003_511),
     (0.003, 0.003_642),
     (0.01, 0.003_642),
@@ -44,6 +44,7 @@ const CASES: [(f64, f64); 13] = [
     (2.0, 0.002_676),
     (8.0, 0.002_469),
     (100.0, 0.002_402),
+    (1000.0, 0.002_396),
 ];
 
 /// Draws needed to detect a CDF shift of `delta` with power 0.999 at level 0.001.
@@ -116,6 +117,7 @@ per_alpha! {
     ks_alpha_2, rejects_alpha_off_by_2_percent_2, 2.0;
     ks_alpha_8, rejects_alpha_off_by_2_percent_8, 8.0;
     ks_alpha_100, rejects_alpha_off_by_2_percent_100, 100.0;
+    ks_alpha_1000, rejects_alpha_off_by_2_percent_1000, 1000.0;
 }
 
 #[test]
