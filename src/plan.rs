@@ -349,10 +349,8 @@ impl<'a> Plan<'a> {
     ) -> Result<(), Error> {
         if let Kind::Same(partners, op) = self.kind {
             // One op for every sample: checked once, and the first sample it would fail for
-            // named, as the loop below would.
-            if partners.is_empty() {
-                return Ok(());
-            }
+            // named, as the loop below would. Checked for an empty batch too: an op that is
+            // wrong for the layout is an error whatever the batch size.
             op.check(0, layout)?;
             if indices
                 && op.averages::<T>()
