@@ -274,7 +274,9 @@ fn rgb_run(rows: [&mut [f32]; 3], a: &[u8], b: &[u8], s: Source, k: [(f32, f32);
 ///   of every sample for the labels; every sample reads the original bytes of its partner.
 /// * `norm`: one mean and standard deviation per channel.
 ///
-/// Every input is checked first; on any bad input the call returns an `Err` and writes nothing.
+/// Every input is checked first, with the checks of [`mix`](crate::mix) (lengths, every op
+/// against the layout, no blend of a [class-index](Batch::class_indices) batch); on any bad
+/// input the call returns an `Err` and writes nothing.
 ///
 /// # The exact formula
 ///
@@ -348,7 +350,7 @@ impl Kernels {
         check_len("out", data.len(), out.len())?;
         check_len("plan", src.len(), plan.len())?;
         check_len("mean", layout.channels, norm.channels())?;
-        plan.check::<u8>(&layout, false)?;
+        plan.check::<u8>(&layout, src.content() == Content::ClassIndices)?;
 
         // The closure is inlined into the `#[target_feature]` trampoline, and with it the loops.
         with_features(
