@@ -127,7 +127,8 @@ impl Kernels {
     /// ranges that cover `0..sample_len` in any order gives exactly the bytes of one
     /// [`mix_inplace`](Kernels::mix_inplace) call.
     ///
-    /// `range` must lie within `0..sample_len`; an empty range writes nothing.
+    /// `range` must lie within `0..sample_len` ([`Error::RangeOutsideSample`] otherwise); an
+    /// empty range writes nothing.
     ///
     /// ```
     /// use mixup::{BatchMut, ImageLayout, Kernels, Pairing, Plan, SampleOp};
@@ -157,10 +158,10 @@ impl Kernels {
         check_plan::<T>(&plan, batch.len(), &layout, batch.content())?;
         let n = batch.sample_len();
         if range.start > range.end || range.end > n {
-            return Err(Error::LengthMismatch {
-                what: "range",
-                expected: n,
-                actual: range.end,
+            return Err(Error::RangeOutsideSample {
+                start: range.start,
+                end: range.end,
+                sample_len: n,
             });
         }
         let mut rows = Contiguous {

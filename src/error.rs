@@ -129,6 +129,16 @@ pub enum Error {
         /// The channel.
         channel: usize,
     },
+    /// An element range (offsets within a sample) is reversed or reaches past the end of a
+    /// sample.
+    RangeOutsideSample {
+        /// The range's start.
+        start: usize,
+        /// The range's end.
+        end: usize,
+        /// The elements in a sample.
+        sample_len: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -212,6 +222,14 @@ impl fmt::Display for Error {
             Error::NormalizationOverflow { channel } => write!(
                 f,
                 "the normalization of channel {channel} overflows f32 (std too small for its mean)"
+            ),
+            Error::RangeOutsideSample {
+                start,
+                end,
+                sample_len,
+            } => write!(
+                f,
+                "the element range {start}..{end} is not within a sample's 0..{sample_len}"
             ),
         }
     }
