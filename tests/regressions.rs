@@ -541,3 +541,159 @@ fn parallel_mix_of_an_empty_batch_with_a_huge_sample_length() {
         }
     }
 }
+
+/// Found by an adversarial review: `Plan::same` skipped the check of its op for a batch of no
+/// samples, so a λ of NaN or 2 and a rectangle outside the image were `Ok` there and refused for
+/// any other batch size (where the two-slice `blend` refuses the λ even for empty slices). The
+/// op is now checked whatever the batch size.
+#[test]
+fn an_invalid_op_is_refused_for_an_empty_batch_too() {
+    let mut p: [usize; 0] = [];
+    let perm = Permutation::new(&mut p).unwrap();
+    let layout = ImageLayout::hw(4, 4);
+    let outside = mixup::Rect {
+        x1: 0,
+        y1: 0,
+        x2: 99,
+        y2: 99,
+    };
+    for op in [
+        SampleOp::Blend(f64::NAN),
+        SampleOp::Blend(2.0),
+        SampleOp::Blend(-1.0),
+    ] {
+        let mut data: [f32; 0] = [];
+        let mut batch = BatchMut::new(&mut data, layout).unwrap();
+        assert_eq!(
+            mixup::mix_inplace(&mut batch, Plan::same(&perm, op)).map_err(|e| e.to_string()),
+            Err(Error::InvalidLambda {
+                value: match op {
+                    SampleOp::Blend(l) => l,
+                    _ => unreachable!(),
+                }
+            }
+            .to_string()),
+        );
+        assert!(
+            Kernels::best()
+                .mix_inplace_parallel(&mut batch, Plan::same(&perm, op), 2)
+                .is_err()
+        );
+        let src = Batch::<u8>::new(&[], layout).unwrap();
+        let norm = Normalize::new(&[ChannelNorm {
+            mean: 0.0,
+            std: 1.0,
+        }])
+        .unwrap();
+        assert!(collate_u8(&mut [], &src, Plan::same(&perm, op), &norm).is_err());
+    }
+    let src = Batch::<f32>::new(&[], layout).unwrap();
+    assert!(matches!(
+        mixup::mix(&mut [], &src, Plan::same(&perm, SampleOp::Paste(outside))),
+        Err(Error::RectOutOfImage { .. })
+    ));
+    // Valid ops on an empty batch are still a no-op.
+    for op in [
+        SampleOp::Keep,
+        SampleOp::Blend(0.3),
+        SampleOp::Paste(mixup::Rect::default()),
+    ] {
+        assert_eq!(mixup::mix(&mut [], &src, Plan::same(&perm, op)), Ok(()));
+    }
+}
+
+/// Found by an adversarial review: `collate_u8` averaged a batch made with
+/// `Batch::class_indices` (a segmentation mask) where `mix`, `mix_inplace` and `collate_i16`
+/// refuse the blend with `BlendOfClassIndices`. It now refuses it too, and writes nothing.
+#[test]
+fn collate_u8_refuses_to_average_class_indices() {
+    let mask = [0u8, 0, 0, 0, 10, 10, 10, 10];
+    let layout = ImageLayout::hw(2, 2);
+    let mut records = [
+        Draw {
+            partner: 1,
+            op: SampleOp::Blend(0.5),
+            lambda: 0.0,
+        },
+        Draw {
+            partner: 0,
+            op: SampleOp::Blend(0.5),
+            lambda: 0.0,
+        },
+    ];
+    let draws = Draws::new(&mut records, Shape::<u8>::new(layout, 2).unwrap()).unwrap();
+    let norm = Normalize::new(&[ChannelNorm {
+        mean: 0.0,
+        std: 1.0,
+    }])
+    .unwrap();
+    let masks = Batch::class_indices(&mask, layout).unwrap();
+    let mut out = [f32::NAN; 8];
+    assert_eq!(
+        collate_u8(&mut out, &masks, &draws, &norm),
+        Err(Error::BlendOfClassIndices { sample: 0 })
+    );
+    assert!(out.iter().all(|v| v.is_nan()), "written on Err: {out:?}");
+    // Pasting a rectangle of the partner's classes is not averaging: allowed, as by `mix`.
+    let mut p = [1usize, 0];
+    let perm = Permutation::new(&mut p).unwrap();
+    let all = mixup::Rect {
+        x1: 0,
+        y1: 0,
+        x2: 2,
+        y2: 2,
+    };
+    assert_eq!(
+        collate_u8(
+            &mut out,
+            &masks,
+            Plan::same(&perm, SampleOp::Paste(all)),
+            &norm
+        ),
+        Ok(())
+    );
+    // Each sample now holds its partner's classes, scaled by 1/255 as `collate_u8` does.
+    let ten = 10.0f32 / 255.0;
+    assert!(out[..4].iter().all(|&v| (v - ten).abs() < 1e-6), "{out:?}");
+    assert_eq!(out[4..], [0.0; 4]);
+}
+
+/// Found by an adversarial review: a reversed range or one past the end of a sample was
+/// reported as a `range` of the wrong length ("`range` has length 2, expected 6" for `3..2`).
+/// It is now `RangeOutsideSample`, which names the range and the sample length.
+#[test]
+fn a_bad_element_range_is_named_as_a_range() {
+    let layout = ImageLayout::flat(6);
+    let src: Vec<f32> = (0..12).map(|k| k as f32).collect();
+    let mut data = src.clone();
+    let mut p = [1usize, 0];
+    let perm = Permutation::new(&mut p).unwrap();
+    let plan = Plan::same(&perm, SampleOp::Blend(0.3));
+    for (start, end) in [(3, 2), (7, 7), (0, 7), (6, usize::MAX)] {
+        let mut batch = BatchMut::new(&mut data, layout).unwrap();
+        let e = Kernels::best()
+            .mix_inplace_range(&mut batch, plan, start..end)
+            .unwrap_err();
+        assert_eq!(
+            e,
+            Error::RangeOutsideSample {
+                start,
+                end,
+                sample_len: 6
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            format!("the element range {start}..{end} is not within a sample's 0..6")
+        );
+        assert_eq!(data, src, "written on Err");
+    }
+    // The ranges at the edges are fine.
+    for (start, end) in [(6, 6), (0, 0), (0, 6)] {
+        let mut batch = BatchMut::new(&mut data, layout).unwrap();
+        assert_eq!(
+            Kernels::best().mix_inplace_range(&mut batch, plan, start..end),
+            Ok(())
+        );
+    }
+}
