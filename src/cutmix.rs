@@ -77,7 +77,8 @@ impl CutMix {
     }
 
     /// Draws the rectangle's height and width as fractions of the image's in `[min, max]`
-    /// (timm's `cutmix_minmax`) instead of from λ. Needs `0 ≤ min ≤ max ≤ 1`.
+    /// (timm's `cutmix_minmax`) instead of from λ. Needs `0 ≤ min ≤ max ≤ 1` (`-0.0` is taken as
+    /// `0.0`).
     ///
     /// ```
     /// use mixup::CutMix;
@@ -87,13 +88,16 @@ impl CutMix {
     /// let (rect, _) = cutmix.sample(&mut rng, &mixup::ImageLayout::hw(100, 40));
     /// assert!((25..=50).contains(&rect.height()) && (10..=20).contains(&rect.width()));
     /// assert!(CutMix::new(1.0)?.with_ratio_range(0.6, 0.5).is_err());
+    /// let zero = CutMix::new(1.0)?.with_ratio_range(-0.0, -0.0)?.ratio_range().unwrap();
+    /// assert!(zero.0.is_sign_positive() && zero.1.is_sign_positive());
     /// # Ok::<(), mixup::Error>(())
     /// ```
     pub fn with_ratio_range(mut self, min: f64, max: f64) -> Result<CutMix, Error> {
         if !(0.0 <= min && min <= max && max <= 1.0) {
             return Err(Error::InvalidRatioRange { min, max });
         }
-        self.ratio = Some((min, max));
+        // `-0.0` is taken as `0.0`, as for probabilities and λ.
+        self.ratio = Some((min + 0.0, max + 0.0));
         Ok(self)
     }
 
