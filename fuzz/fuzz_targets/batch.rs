@@ -588,8 +588,8 @@ fn direct<T: Value>(u: &mut Unstructured<'_>) -> Result<()> {
         _ => true,
     };
     // The batch size is the permutation's length, whatever n was meant to be. The op is checked
-    // for every sample it applies to: in a batch of none, any op is accepted.
-    let valid = perm.len() == batch.len() && (op_ok || perm.is_empty());
+    // against the layout whatever the batch size, a batch of none included.
+    let valid = perm.len() == batch.len() && op_ok;
 
     let mut dst = vec![fill; dst_len];
     let r1 = kernels.mix(&mut dst, &batch, plan);
