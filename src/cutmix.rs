@@ -31,7 +31,10 @@ use rand_core::Rng;
 ///   is shortened until it does not, so the corrected λ is never below the λ asked for.
 /// * From a ratio range `[min, max]`: height uniform in `⌊H·min⌋ ..= ⌊H·max⌋`, width likewise
 ///   and independently, placed uniformly so that it lies inside the image (no clipping); λ is
-///   not drawn.
+///   not drawn. One difference from timm here: its `randint(⌊H·min⌋, ⌊H·max⌋)` leaves the upper
+///   end out (and raises when the two are equal), so its rectangles are slightly smaller (mean
+///   corrected λ for `[0.2, 0.8]`: 0.7522 here and 0.7544 in timm at 224×224, 0.786 and 0.857 at
+///   7×5). Here `max` is reachable and `min = max` gives that side exactly, as the range says.
 /// * λ is always corrected to what was done: the exact fraction of the sample's own pixels
 ///   kept, `(H·W − area)/(H·W)`, one correctly rounded division ([`ImageLayout::unpasted_fraction`]).
 ///
