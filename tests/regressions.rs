@@ -16,6 +16,15 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use std::sync::mpsc;
 use std::time::Duration;
 
+/// The records of two samples that swap partners and are blended half and half.
+fn two_halves() -> [Draw; 2] {
+    [0, 1].map(|i| Draw {
+        partner: 1 - i,
+        op: SampleOp::Blend(0.5),
+        lambda: 0.0,
+    })
+}
+
 /// The check on a copy, so that the caller's slice is only read.
 fn check_permutation(p: &[usize]) -> Result<(), Error> {
     Permutation::new(&mut p.to_vec()).map(drop)
@@ -472,18 +481,7 @@ fn invalid_soft_rows_are_refused_with_their_index() {
     let eps = mixup::SOFT_ROW_TOLERANCE as f32 / 2.0;
     let flat = [0.5 + eps, 0.5, 0.0, 1.0 - eps];
     let labels = Labels::soft(&flat, 2).unwrap();
-    let mut records = [
-        Draw {
-            partner: 1,
-            op: SampleOp::Blend(0.5),
-            lambda: 0.0,
-        },
-        Draw {
-            partner: 0,
-            op: SampleOp::Blend(0.5),
-            lambda: 0.0,
-        },
-    ];
+    let mut records = two_halves();
     let draws = Draws::new(
         &mut records,
         Shape::<f32>::new(ImageLayout::flat(1), 2).unwrap(),
@@ -609,18 +607,7 @@ fn an_invalid_op_is_refused_for_an_empty_batch_too() {
 fn collate_u8_refuses_to_average_class_indices() {
     let mask = [0u8, 0, 0, 0, 10, 10, 10, 10];
     let layout = ImageLayout::hw(2, 2);
-    let mut records = [
-        Draw {
-            partner: 1,
-            op: SampleOp::Blend(0.5),
-            lambda: 0.0,
-        },
-        Draw {
-            partner: 0,
-            op: SampleOp::Blend(0.5),
-            lambda: 0.0,
-        },
-    ];
+    let mut records = two_halves();
     let draws = Draws::new(&mut records, Shape::<u8>::new(layout, 2).unwrap()).unwrap();
     let norm = Normalize::new(&[ChannelNorm {
         mean: 0.0,
