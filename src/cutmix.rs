@@ -313,4 +313,42 @@ mod tests {
         }
         assert!(seen.iter().all(|&s| s), "{seen:?}");
     }
+
+    /// A ratio range includes both ends (timm's leaves the upper one out), and `min = max` gives
+    /// that side exactly; every rectangle lies inside the image and every side in the range.
+    #[test]
+    fn a_ratio_range_reaches_both_ends() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(6);
+        let layout = ImageLayout::hw(10, 20);
+        let exact = CutMix::new(1.0)
+            .unwrap()
+            .with_ratio_range(0.5, 0.5)
+            .unwrap();
+        for _ in 0..100 {
+            let (rect, lambda) = exact.sample(&mut rng, &layout);
+            assert_eq!((rect.height(), rect.width()), (5, 10));
+            assert_eq!(lambda, 0.75);
+        }
+        let range = CutMix::new(1.0)
+            .unwrap()
+            .with_ratio_range(0.2, 0.8)
+            .unwrap();
+        let (mut heights, mut widths) = ([0u32; 11], [0u32; 21]);
+        for _ in 0..4000 {
+            let (rect, _) = range.sample(&mut rng, &layout);
+            assert!(rect.y2 <= 10 && rect.x2 <= 20, "{rect:?}");
+            heights[rect.height()] += 1;
+            widths[rect.width()] += 1;
+        }
+        // ⌊10·0.2⌋ ..= ⌊10·0.8⌋ and ⌊20·0.2⌋ ..= ⌊20·0.8⌋, each side about uniform on its range:
+        // 4000/7 ≈ 571 and 4000/13 ≈ 308 expected per value, none below half of that.
+        for (h, &count) in heights.iter().enumerate() {
+            assert_eq!(count > 0, (2..=8).contains(&h), "height {h}: {count}");
+            assert!(count == 0 || count > 285, "height {h}: {count}");
+        }
+        for (w, &count) in widths.iter().enumerate() {
+            assert_eq!(count > 0, (4..=16).contains(&w), "width {w}: {count}");
+            assert!(count == 0 || count > 154, "width {w}: {count}");
+        }
+    }
 }
