@@ -248,22 +248,20 @@ fn sanity() {
     // The atom at 0 and the midpoints between subnormals, against mpmath's I at 2⁻¹⁰⁷⁵
     // (G(0) and G(2⁻¹⁰⁷⁴⁻)) and at 1.5·2⁻¹⁰⁷⁴ (G(2⁻¹⁰⁷⁴)).
     let tiny = f64::from_bits(1);
+    // (a, b, x, mpmath's I at the midpoint above x): G(x) = I(x + 2⁻¹⁰⁷⁵).
     let subnormal = [
-        (0.001, 0.001, 0.237_335_920_069_564_9, 1.0),
-        (0.001, 0.01, 0.431_526_187_627_69, 1.0),
-        (0.02, 0.02, 1.724_428_449_042_225_6e-7, 3.0),
+        (0.001, 0.001, 0.0, 0.237_335_920_069_564_9),
+        (0.001, 0.01, 0.0, 0.431_526_187_627_69),
+        (0.02, 0.02, tiny, 1.724_428_449_042_225_6e-7),
     ];
-    for (a, b, reference, halves) in subnormal {
+    for (a, b, x, reference) in subnormal {
         let law = Law::new(a, b);
-        let got = if halves == 1.0 {
-            assert_eq!(law.at_or_below(0.0), law.below(tiny));
-            law.at_or_below(0.0)
-        } else {
-            law.at_or_below(tiny)
-        };
+        let got = law.at_or_below(x);
         assert!(
             ((got - reference) / reference).abs() < 1e-12,
-            "I at {halves}·2⁻¹⁰⁷⁵ ({a}, {b}) = {got}, mpmath {reference}"
+            "G({x:e}) of Beta({a}, {b}) = {got}, mpmath {reference}"
         );
+        // The mass at and below x is the mass below the next double.
+        assert_eq!(got, law.below(x.next_up()));
     }
 }
